@@ -35,7 +35,7 @@ export const FLOW_DATA_KEYS = ['nodes', 'edges', 'viewport'] as const;
 export const DERIVED_KEYS = ['version', 'gmt_created', 'gmt_modified', 'error_message', 'metadata'] as const;
 
 /** A flow file's content: a mapping whose declared keys are those of FLOW_FILE_KEYS. */
-export interface FlowFile {
+export type FlowFile = {
   uid: string;
   name: string;
   label: string;
@@ -52,17 +52,17 @@ export interface FlowFile {
   authors?: string[] | null;
   variables?: JsonObject[] | null;
   flow_data?: FlowData | null;
-  [extra: string]: Json | undefined;
-}
+  [extra: string]: unknown;
+};
 
-export interface Position {
+export type Position = {
   x: number;
   y: number;
   zoom?: number;
-  [extra: string]: Json | undefined;
-}
+  [extra: string]: unknown;
+};
 
-export interface FlowNode {
+export type FlowNode = {
   id: string;
   width: number;
   height: number;
@@ -70,10 +70,10 @@ export interface FlowNode {
   position_absolute: Position;
   type?: string | null;
   data: JsonObject;
-  [extra: string]: Json | undefined;
-}
+  [extra: string]: unknown;
+};
 
-export interface FlowEdge {
+export type FlowEdge = {
   id: string;
   source: string;
   target: string;
@@ -82,15 +82,15 @@ export interface FlowEdge {
   source_handle?: string | null;
   target_handle?: string | null;
   type?: string | null;
-  [extra: string]: Json | undefined;
-}
+  [extra: string]: unknown;
+};
 
-export interface FlowData {
+export type FlowData = {
   nodes: FlowNode[];
   edges: FlowEdge[];
   viewport: Position;
-  [extra: string]: Json | undefined;
-}
+  [extra: string]: unknown;
+};
 
 /** DB-GPT's Flow object (FlowPanel) as it travels on the wire: every key present, nulls explicit. */
 export type DbgptFlow = JsonObject;
