@@ -1,0 +1,275 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseYaml } from '../core/parseYaml.ts';
+import type { ObjectStore } from './objectStore.ts';
+import { TreeDiffer } from './treeDiff.ts';
+
+/** What the history index keeps of one commit. */
+export interface CommitRecord {
+  /** parents */
+  p: string[];
+  /** committer time, seconds since epoch, and its offset in minutes east of UTC */
+  t: number;
+  tz: number;
+  /** author name, email and time */
+  an: string;
+  ae: string;
+  at: number;
+  /** subject line */
+  s: string;
+  /** uids of the flows this commit changed */
+  u: string[];
+}
+
+interface Persisted {
+  format: number;
+  flowsDir: string;
+  head: string | null;
+  commits: Record<string, CommitRecord>;
+  blobUids: Record<string, string | null>;
+}
+
+const FORMAT = 1;
+
+/** True for paths that are flow files inside the flows folder. */
+export function isFlowPath(path: string, flowsDir: string): boolean {
+  return path.startsWith(`${flowsDir}/`) && /\.ya?ml$/.test(path);
+}
+
+const UID_LINE = /^uid: ?(?:"([^"\\\n]*)"|([A-Za-z0-9][A-Za-z0-9_.:@+-]*))[ \t]*$/m;
+
+/**
+ * The history of every flow, by uid and across renames: for each commit, the flows it changed;
+ * for the current HEAD, each flow's commits newest first (version = the first, gmt_created = the
+ * last). Built once by walking the commit graph, persisted keyed by HEAD, and brought up to date
+ * by walking only the commits it has not seen.
+ */
+export class HistoryIndex {
+  private commits = new Map<string, CommitRecord>();
+  private blobUids = new Map<string, string | null>();
+  private byUid = new Map<string, string[]>();
+  private head: string | null = null;
+  private dirty = false;
+  private readonly differ: TreeDiffer;
+
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly file: string,
+    private readonly flowsDir: string,
+  ) {
+    this.differ = new TreeDiffer(objects);
+  }
+
+  /** Loads the persisted index if it was built for the same flows folder (a corrupt file is ignored). */
+  load(): void {
+    let data: Persisted;
+    try {
+      data = JSON.parse(readFileSync(this.file, 'utf8')) as Persisted;
+    } catch {
+      return;
+    }
+    if (data.format !== FORMAT || data.flowsDir !== this.flowsDir) return;
+    this.commits = new Map(Object.entries(data.commits));
+    this.blobUids = new Map(Object.entries(data.blobUids));
+    this.head = null;
+  }
+
+  /** Writes the index next to the repository (temporary file + rename). */
+  async persist(): Promise<void> {
+    if (!this.dirty) return;
+    const data: Persisted = {
+      format: FORMAT,
+      flowsDir: this.flowsDir,
+      head: this.head,
+      commits: Object.fromEntries(this.commits),
+      blobUids: Object.fromEntries(this.blobUids),
+    };
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await fsp.mkdir(join(this.file, '..'), { recursive: true });
+    await fsp.writeFile(tmp, JSON.stringify(data));
+    await fsp.rename(tmp, this.file);
+    this.dirty = false;
+  }
+
+  /** The HEAD the per-flow lists were computed for. */
+  get currentHead(): string | null {
+    return this.head;
+  }
+
+  /**
+   * Brings the index to `head`: records every commit reachable from it that it has not seen, then
+   * recomputes each flow's commit list. Returns the number of commits newly recorded.
+   */
+  update(head: string | null): number {
+    let added = 0;
+    if (head) {
+      const stack = [head];
+      const seen = new Set<string>();
+      while (stack.length > 0) {
+        const oid = stack.pop() as string;
+        if (seen.has(oid) || this.commits.has(oid)) continue;
+        seen.add(oid);
+        const rec = this.record(oid);
+        this.commits.set(oid, rec);
+        added++;
+        for (const p of rec.p) if (!this.commits.has(p)) stack.push(p);
+      }
+    }
+    if (added > 0 || head !== this.head) {
+      this.dirty = true;
+      this.aggregate(head);
+    }
+    return added;
+  }
+
+  /** Records a commit flowreg just made, whose changed flows it already knows. */
+  addOwnCommit(oid: string, rec: CommitRecord): void {
+    this.commits.set(oid, rec);
+    this.dirty = true;
+    if (rec.p.length === 1 && rec.p[0] === this.head) {
+      // the common case: a new commit on top of the indexed HEAD
+      for (const uid of rec.u) this.byUid.set(uid, [oid, ...(this.byUid.get(uid) ?? [])]);
+      this.head = oid;
+    } else {
+      this.aggregate(oid);
+    }
+  }
+
+  /** Notes that `blob` holds flow `uid` (flowreg knows it when it writes the blob). */
+  noteBlob(blob: string, uid: string): void {
+    if (!this.blobUids.has(blob)) {
+      this.blobUids.set(blob, uid);
+      this.dirty = true;
+    }
+  }
+
+  /** The commits that changed flow `uid`, newest first (empty when it was never committed). */
+  commitsOf(uid: string): readonly string[] {
+    return this.byUid.get(uid) ?? [];
+  }
+
+  /** The record of a commit the index has seen. */
+  commit(oid: string): CommitRecord | undefined {
+    return this.commits.get(oid);
+  }
+
+  /** Every uid with committed history at the current HEAD. */
+  uids(): IterableIterator<string> {
+    return this.byUid.keys();
+  }
+
+  private record(oid: string): CommitRecord {
+    const c = this.objects.commit(oid);
+    const tree = this.flowsTree(c.tree);
+    const changes = new Map<string, true>();
+    const parents = c.parents;
+    const firstParentTree = parents[0] ? this.flowsTree(this.objects.commit(parents[0]).tree) : null;
+    for (const ch of this.differ.diff(firstParentTree, tree, this.flowsDir)) {
+      if (!isFlowPath(ch.path, this.flowsDir)) continue;
+      if (parents.length > 1) {
+        // a merge changes a flow only where its result differs from every parent (as git log's
+        // history simplification sees it): otherwise the change belongs to the merged branch
+        const same = parents.slice(1).some((p) => this.differ.lookup(this.flowsTree(this.objects.commit(p).tree), ch.path.slice(this.flowsDir.length + 1)) === ch.newOid);
+        if (same) continue;
+      }
+      for (const blob of [ch.oldOid, ch.newOid]) {
+        const uid = blob ? this.uidOfBlob(blob) : null;
+        if (uid) changes.set(uid, true);
+      }
+    }
+    return {
+      p: parents,
+      t: c.committer.timestamp,
+      tz: c.committer.timezoneOffset,
+      an: c.author.name,
+      ae: c.author.email,
+      at: c.author.timestamp,
+      s: c.message.split('\n')[0] ?? '',
+      u: [...changes.keys()],
+    };
+  }
+
+  private flowsTree(root: string): string | null {
+    return this.differ.lookup(root, this.flowsDir);
+  }
+
+  /** The uid a flow blob declares, or null (read once per blob, then remembered). */
+  uidOfBlob(blob: string): string | null {
+    const known = this.blobUids.get(blob);
+    if (known !== undefined) return known;
+    const text = this.objects.readTyped(blob, 'blob').toString('utf8');
+    let uid: string | null = null;
+    const m = UID_LINE.exec(text.slice(0, 4096));
+    if (m) uid = (m[1] ?? m[2]) as string;
+    else {
+      const v = parseYaml(text).value;
+      if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.uid === 'string') uid = v.uid;
+    }
+    this.blobUids.set(blob, uid);
+    return uid;
+  }
+
+  /** Recomputes every flow's commit list for `head`, visiting commits in git log's order. */
+  private aggregate(head: string | null): void {
+    this.head = head;
+    const byUid = new Map<string, string[]>();
+    if (head) {
+      // newest committer time first; a commit is reached only through one of its children
+      const heap: Array<[number, string]> = [];
+      const seen = new Set<string>([head]);
+      push(heap, [this.commits.get(head)?.t ?? 0, head]);
+      while (heap.length > 0) {
+        const [, oid] = pop(heap);
+        const rec = this.commits.get(oid);
+        if (!rec) continue;
+        for (const uid of rec.u) {
+          let list = byUid.get(uid);
+          if (!list) byUid.set(uid, (list = []));
+          list.push(oid);
+        }
+        for (const p of rec.p) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          push(heap, [this.commits.get(p)?.t ?? 0, p]);
+        }
+      }
+    }
+    this.byUid = byUid;
+  }
+}
+
+// a max-heap on commit time (ties: larger id first, for a stable order)
+function push(heap: Array<[number, string]>, item: [number, string]): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!greater(heap[i] as [number, string], heap[parent] as [number, string])) break;
+    [heap[i], heap[parent]] = [heap[parent] as [number, string], heap[i] as [number, string]];
+    i = parent;
+  }
+}
+
+function pop(heap: Array<[number, string]>): [number, string] {
+  const top = heap[0] as [number, string];
+  const last = heap.pop() as [number, string];
+  if (heap.length > 0) {
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && greater(heap[l] as [number, string], heap[m] as [number, string])) m = l;
+      if (r < heap.length && greater(heap[r] as [number, string], heap[m] as [number, string])) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m] as [number, string], heap[i] as [number, string]];
+      i = m;
+    }
+  }
+  return top;
+}
+
+function greater(a: [number, string], b: [number, string]): boolean {
+  return a[0] !== b[0] ? a[0] > b[0] : a[1] > b[1];
+}
