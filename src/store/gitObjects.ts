@@ -78,17 +78,25 @@ export function parseTree(buf: Uint8Array): TreeEntry[] {
 export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
   const an = a.mode === '40000' ? `${a.name}/` : a.name;
   const bn = b.mode === '40000' ? `${b.name}/` : b.name;
+  // UTF-16 order equals UTF-8 byte order below the surrogate range, so ASCII-only names compare as strings
+  if (/^[\x00-\x7f]*$/.test(an) && /^[\x00-\x7f]*$/.test(bn)) return an < bn ? -1 : an > bn ? 1 : 0;
   return Buffer.compare(Buffer.from(an), Buffer.from(bn));
 }
 
-/** Serializes tree entries (sorted here, in git's order) into a raw tree object. */
+/** Serializes tree entries, which must be in git's order (see compareTreeEntries), into a raw tree object. */
 export function serializeTree(entries: TreeEntry[]): Buffer {
-  const sorted = [...entries].sort(compareTreeEntries);
-  const parts: Buffer[] = [];
-  for (const e of sorted) {
-    parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'));
+  let size = 0;
+  for (const e of entries) size += e.mode.length + Buffer.byteLength(e.name) + 22;
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const e of entries) {
+    o += out.write(e.mode, o, 'latin1');
+    out[o++] = 0x20;
+    o += out.write(e.name, o, 'utf8');
+    out[o++] = 0;
+    o += out.write(e.oid, o, 'hex');
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 /** A person line of a commit: name, email, seconds since epoch and offset in minutes. */

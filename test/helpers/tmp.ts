@@ -31,7 +31,7 @@ export const GIT_ENV = {
 
 /** Runs native git in `cwd` with the fixed test identity; returns trimmed stdout. */
 export function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV, ...env }, encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV, ...env }, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 /** Writes files (path relative to `dir` → content), creating folders. */

@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashObject, parseCommit, parseTree, serializeCommit, serializeTree, writeObject } from '../../src/store/gitObjects.ts';
+import { compareTreeEntries, hashObject, parseCommit, parseTree, serializeCommit, serializeTree, writeObject } from '../../src/store/gitObjects.ts';
 import { getEntry, parseIndex, serializeIndex, setEntry } from '../../src/store/gitIndex.ts';
 import { ObjectStore } from '../../src/store/objectStore.ts';
 import { TreeDiffer } from '../../src/store/treeDiff.ts';
@@ -25,7 +25,7 @@ describe('git objects', () => {
     const treeOid = git(dir, ['rev-parse', 'HEAD:flows']);
     const entries = parseTree(store.readTyped(treeOid, 'tree'));
     expect(entries.map((e) => e.name)).toEqual(['a.yaml', 'd.yaml', 'sub']);
-    expect(hashObject('tree', serializeTree([...entries].reverse()))).toBe(treeOid);
+    expect(hashObject('tree', serializeTree([...entries].reverse().sort(compareTreeEntries)))).toBe(treeOid);
     const head = git(dir, ['rev-parse', 'HEAD']);
     const commit = parseCommit(store.readTyped(head, 'commit'));
     expect(commit.message).toBe('second\n');

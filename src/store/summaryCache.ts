@@ -1,0 +1,69 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import type { Finding, Json, JsonObject } from '../core/types.ts';
+import type { Inspection } from './inspectFlow.ts';
+
+/** A flow's top-level fields without `flow_data`: what listing and filtering need. */
+export type FlowSummary = JsonObject & { uid?: Json; name?: Json };
+
+interface Entry {
+  summary: FlowSummary | null;
+  findings: Finding[];
+}
+
+const FORMAT = 1;
+
+/**
+ * The parsed-flow cache: for each blob id (and file name, which a rule checks), the flow's summary
+ * and its findings. Persisted, so that a restart parses only files that changed. Full flows are
+ * not kept: 10,000 corpus-sized flows would not fit the memory budget.
+ */
+export class SummaryCache {
+  private entries = new Map<string, Entry>();
+  private dirty = false;
+
+  constructor(private readonly file: string) {}
+
+  private static key(blob: string, path: string): string {
+    return `${blob}:${posix.basename(path)}`;
+  }
+
+  /** Loads the persisted cache (a missing or corrupt file is an empty cache). */
+  load(): void {
+    try {
+      const data = JSON.parse(readFileSync(this.file, 'utf8')) as { format: number; entries: Record<string, Entry> };
+      if (data.format === FORMAT) this.entries = new Map(Object.entries(data.entries));
+    } catch {
+      // start empty
+    }
+  }
+
+  /** The cached entry for a blob at a path. */
+  get(blob: string, path: string): Entry | undefined {
+    return this.entries.get(SummaryCache.key(blob, path));
+  }
+
+  /** Caches what inspecting a blob at a path found, and returns the entry. */
+  put(blob: string, path: string, inspection: Inspection): Entry {
+    let summary: FlowSummary | null = null;
+    if (inspection.value) {
+      const { flow_data: _omit, ...rest } = inspection.value;
+      summary = rest as FlowSummary;
+    }
+    const entry: Entry = { summary, findings: inspection.findings.map((f) => ({ ...f, file: '' })) };
+    this.entries.set(SummaryCache.key(blob, path), entry);
+    this.dirty = true;
+    return entry;
+  }
+
+  /** Writes the cache, keeping only the entries in `live` (the blobs still in use). */
+  async persist(live?: Set<string>): Promise<void> {
+    if (!this.dirty) return;
+    if (live) for (const k of this.entries.keys()) if (!live.has(k)) this.entries.delete(k);
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await fsp.mkdir(join(this.file, '..'), { recursive: true });
+    await fsp.writeFile(tmp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.entries) }));
+    await fsp.rename(tmp, this.file);
+    this.dirty = false;
+  }
+}

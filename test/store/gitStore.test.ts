@@ -1,0 +1,223 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isFlowregError } from '../../src/errors/index.ts';
+import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
+import type { FlowFile } from '../../src/core/types.ts';
+import { smallFlow } from '../helpers/flows.ts';
+import { git, tempRepo, writeFiles } from '../helpers/tmp.ts';
+
+const alice = { name: 'Alice', email: 'alice@example.com' };
+let clock = Date.parse('2026-03-01T10:00:00Z');
+const now = (): number => (clock += 1000);
+
+async function open(dir: string): Promise<GitStore> {
+  return GitStore.open({ dir, now, committer: { name: 'flowreg', email: 'flowreg@example.com' } });
+}
+
+function create(file: FlowFile): WriteOp {
+  return { verb: 'create', uid: file.uid, author: alice, apply: () => file };
+}
+
+function update(uid: string, change: (f: FlowFile) => FlowFile, baseVersion?: string): WriteOp {
+  return { verb: 'update', uid, author: alice, baseVersion, apply: (cur) => change(structuredClone(cur?.file as FlowFile)) };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (isFlowregError(err)) return err.code;
+    throw err;
+  }
+}
+
+describe('GitStore writes', () => {
+  it('makes one commit per write with message, trailer, author, committer and parent', async () => {
+    const dir = tempRepo({ 'README.md': 'flows\n' });
+    const base = git(dir, ['rev-parse', 'HEAD']);
+    const store = await open(dir);
+    const res = await store.write(create(smallFlow('u-1', 'chat')));
+    expect(res.path).toBe('flows/chat.yaml');
+    expect(git(dir, ['rev-parse', 'HEAD'])).toBe(res.commit);
+    expect(git(dir, ['log', '-1', '--format=%P|%an|%ae|%cn|%ce|%B'])).toBe(`${base}|Alice|alice@example.com|flowreg|flowreg@example.com|create flow chat (u-1)\n\nFlow-Uid: u-1`);
+    expect(git(dir, ['show', '--name-status', '--format=', 'HEAD'])).toBe('A\tflows/chat.yaml');
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+    expect(git(dir, ['fsck', '--strict', '--no-dangling'])).toBe('');
+    const text = readFileSync(join(dir, 'flows/chat.yaml'), 'utf8');
+    expect(text.startsWith('# yaml-language-server: $schema=../schemas/flow.schema.json\nuid: u-1\nname: chat\n')).toBe(true);
+    await store.close();
+  });
+
+  it('makes no commit when the content does not change', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    const first = await store.write(create(smallFlow('u-1', 'chat')));
+    const again = await store.write(update('u-1', (f) => f));
+    expect(again.commit).toBeNull();
+    expect(git(dir, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(git(dir, ['rev-parse', 'HEAD'])).toBe(first.commit);
+  });
+
+  it('serves version and times equal to what native git log says, across updates and a rename', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    const c1 = await store.write(create(smallFlow('u-1', 'chat')));
+    await store.write(create(smallFlow('u-2', 'other')));
+    const c3 = await store.write(update('u-1', (f) => ({ ...f, description: 'changed' })));
+    const c4 = await store.write(update('u-1', (f) => ({ ...f, name: 'chat_v2' })));
+    expect(c4.path).toBe('flows/chat_v2.yaml');
+    expect(existsSync(join(dir, 'flows/chat.yaml'))).toBe(false);
+    expect(git(dir, ['show', '--name-status', '--format=', '--no-renames', 'HEAD']).split('\n').sort()).toEqual(['A\tflows/chat_v2.yaml', 'D\tflows/chat.yaml']);
+    const rec = store.record('flows/chat_v2.yaml');
+    const v = store.versionOf('u-1', rec ?? null);
+    expect(v.version).toBe(git(dir, ['log', '-1', '--format=%H', '--', 'flows/chat_v2.yaml']));
+    expect(v.modified).toBe(Number(git(dir, ['log', '-1', '--format=%ct', '--', 'flows/chat_v2.yaml'])));
+    // gmt_created follows the rename back to the first commit
+    const followed = git(dir, ['log', '--follow', '--format=%H %ct', '--', 'flows/chat_v2.yaml']).split('\n');
+    expect(followed.map((l) => l.split(' ')[0])).toEqual([c4.commit, c3.commit, c1.commit]);
+    expect(v.created).toBe(Number(followed[followed.length - 1]?.split(' ')[1]));
+    expect(v.commits).toBe(3);
+    expect(store.versions('u-1').map((x) => x.version)).toEqual([c4.commit, c3.commit, c1.commit]);
+    expect(store.versions('u-1')[0]?.message).toBe('update flow chat_v2 (u-1)');
+    expect(store.versionOf('u-2', store.record('flows/other.yaml') ?? null).commits).toBe(1);
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('deletes, reads an old version and reverts to it as a new commit', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    const c1 = await store.write(create(smallFlow('u-1', 'chat')));
+    await store.write(update('u-1', (f) => ({ ...f, label: 'Second label' })));
+    const at1 = await store.readAt('u-1', c1.commit as string);
+    expect(at1?.file.label).toBe('chat');
+    expect(at1?.path).toBe('flows/chat.yaml');
+    const rev = await store.write({ verb: 'revert', uid: 'u-1', author: alice, apply: () => at1?.file ?? null });
+    expect(readFileSync(join(dir, 'flows/chat.yaml'), 'utf8')).toBe(git(dir, ['show', `${c1.commit}:flows/chat.yaml`]) + '\n');
+    expect(git(dir, ['log', '-1', '--format=%s'])).toBe('revert flow chat (u-1)');
+    expect(store.versions('u-1')[0]?.version).toBe(rev.commit);
+    const del = await store.write({ verb: 'delete', uid: 'u-1', author: alice, apply: () => null });
+    expect(existsSync(join(dir, 'flows/chat.yaml'))).toBe(false);
+    expect(git(dir, ['show', '--name-status', '--format=', 'HEAD'])).toBe('D\tflows/chat.yaml');
+    expect(store.byUid('u-1')).toEqual([]);
+    expect(await store.readAt('u-1', del.commit as string)).toBeNull();
+    expect(await code(store.write({ verb: 'delete', uid: 'u-1', author: alice, apply: () => null }))).toBe('FLOW_NOT_FOUND');
+    expect(await code(store.readAt('u-1', '0'.repeat(40)))).toBe('VERSION_NOT_FOUND');
+  });
+
+  it('refuses a write based on an old version, but not because another flow changed', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    const a1 = await store.write(create(smallFlow('u-a', 'a')));
+    const b1 = await store.write(create(smallFlow('u-b', 'b')));
+    await store.write(update('u-b', (f) => ({ ...f, label: 'b2' }), b1.commit as string));
+    // a's version is still a1: another flow's commit is no conflict
+    const a2 = await store.write(update('u-a', (f) => ({ ...f, label: 'a2' }), a1.commit as string));
+    expect(a2.commit).not.toBeNull();
+    const before = git(dir, ['rev-parse', 'HEAD']);
+    expect(await code(store.write(update('u-a', (f) => ({ ...f, label: 'a3' }), a1.commit as string)))).toBe('VERSION_CONFLICT');
+    expect(git(dir, ['rev-parse', 'HEAD'])).toBe(before);
+    // a base version that is not a commit id (DB-GPT's "0.1.1") is ignored
+    expect((await store.write(update('u-a', (f) => ({ ...f, label: 'a4' }), '0.1.1'))).commit).not.toBeNull();
+  });
+
+  it('refuses duplicate names and uids, unsafe names, and name case clashes', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    await store.write(create(smallFlow('u-1', 'chat')));
+    expect(await code(store.write(create(smallFlow('u-2', 'chat'))))).toBe('NAME_TAKEN');
+    expect(await code(store.write(create(smallFlow('u-2', 'CHAT'))))).toBe('NAME_TAKEN');
+    expect(await code(store.write(create(smallFlow('u-3', '../evil'))))).toBe('UNSAFE_PATH');
+    expect(await code(store.write(create(smallFlow('u-3', 'a/b'))))).toBe('UNSAFE_PATH');
+    expect(await code(store.write(create(smallFlow('a\u0000b', 'x'))))).toBe('INVALID_INPUT');
+    expect(git(dir, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('lands 20 concurrent writes as 20 commits', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.write(create(smallFlow(`u-${i}`, `flow_${i}`)))));
+    expect(git(dir, ['rev-list', '--count', 'HEAD'])).toBe('20');
+    expect(git(dir, ['ls-files', 'flows']).split('\n')).toHaveLength(20);
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+    expect(git(dir, ['fsck', '--strict', '--no-dangling'])).toBe('');
+  });
+
+  it('refuses to write over local edits or during a merge', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    await store.write(create(smallFlow('u-1', 'chat')));
+    const path = join(dir, 'flows/chat.yaml');
+    const edited = readFileSync(path, 'utf8').replace('label: chat', 'label: edited by hand');
+    writeFileSync(path, edited);
+    expect(await code(store.write(update('u-1', (f) => ({ ...f, description: 'x' }))))).toBe('FILE_MODIFIED');
+    expect(readFileSync(path, 'utf8')).toBe(edited);
+    git(dir, ['checkout', '--', 'flows/chat.yaml']);
+    writeFileSync(join(dir, '.git/MERGE_HEAD'), git(dir, ['rev-parse', 'HEAD']));
+    expect(await code(store.write(update('u-1', (f) => ({ ...f, description: 'x' }))))).toBe('REPO_BUSY');
+  });
+
+  it('makes a native git commit during a flowreg write fail cleanly, losing nothing', async () => {
+    const dir = tempRepo({ 'README.md': 'x\n' });
+    const store = await open(dir);
+    // hold the write inside apply() while native git tries to commit
+    let nativeError = '';
+    await store.write({
+      verb: 'create',
+      uid: 'u-1',
+      author: alice,
+      apply: () => {
+        writeFiles(dir, { 'README.md': 'changed\n' });
+        try {
+          git(dir, ['commit', '-qam', 'native']);
+        } catch (err) {
+          nativeError = String((err as { stderr?: string }).stderr ?? err);
+        }
+        return smallFlow('u-1', 'chat');
+      },
+    });
+    expect(nativeError).toContain('index.lock');
+    expect(git(dir, ['log', '--format=%s'])).toBe('create flow chat (u-1)\ninitial');
+    // the native change is still in the working tree and commits fine afterwards
+    git(dir, ['commit', '-qam', 'native']);
+    expect(git(dir, ['log', '--format=%s']).split('\n')).toEqual(['native', 'create flow chat (u-1)', 'initial']);
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+});
+
+describe('GitStore reading', () => {
+  it('marks uncommitted edits and new files, and follows commits made by hand', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    const c1 = await store.write(create(smallFlow('u-1', 'chat')));
+    const path = join(dir, 'flows/chat.yaml');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('label: chat', 'label: by hand'));
+    await store.refresh();
+    expect(store.versionOf('u-1', store.record('flows/chat.yaml') ?? null).version).toBe(`${c1.commit}-dirty`);
+    writeFiles(dir, { 'flows/new.yaml': readFileSync(path, 'utf8').replace('uid: u-1', 'uid: u-9').replace('name: chat', 'name: new') });
+    await store.refresh();
+    expect(store.versionOf('u-9', store.record('flows/new.yaml') ?? null).version).toBe('uncommitted');
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-qm', 'by hand'], { GIT_COMMITTER_DATE: '2026-05-05T05:05:05Z' });
+    await store.refresh();
+    const v = store.versionOf('u-1', store.record('flows/chat.yaml') ?? null);
+    expect(v.version).toBe(git(dir, ['rev-parse', 'HEAD']));
+    expect(v.modified).toBe(Date.parse('2026-05-05T05:05:05Z') / 1000);
+    expect(store.versionOf('u-9', store.record('flows/new.yaml') ?? null).commits).toBe(1);
+  });
+
+  it('reopens with the persisted history and sees commits made while it was closed', async () => {
+    const dir = tempRepo();
+    let store = await open(dir);
+    for (let i = 0; i < 5; i++) await store.write(create(smallFlow(`u-${i}`, `f${i}`)));
+    await store.close();
+    expect(existsSync(join(dir, '.git/flowreg/history.json'))).toBe(true);
+    git(dir, ['mv', 'flows/f1.yaml', 'flows/renamed.yaml']);
+    git(dir, ['commit', '-qm', 'rename by hand']);
+    store = await open(dir);
+    expect(store.versions('u-1').map((v) => v.message)).toEqual(['rename by hand', 'create flow f1 (u-1)']);
+    expect(store.list().map((r) => r.path).sort()).toEqual(['flows/f0.yaml', 'flows/f2.yaml', 'flows/f3.yaml', 'flows/f4.yaml', 'flows/renamed.yaml']);
+  });
+});
