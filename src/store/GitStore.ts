@@ -549,6 +549,9 @@ export class GitStore {
       await this.removeJournal();
       return;
     }
+    // the dead writer may have held the branch's lock: its rename never happened, so the branch
+    // still names the old commit and the write is rolled back
+    await fsp.unlink(join(this.gitdir, `${j.ref}.lock`)).catch(() => undefined);
     const now = readHead(this.gitdir);
     const forward = now.ref === j.ref && now.oid === j.newHead;
     let index: GitIndex;
@@ -560,6 +563,12 @@ export class GitStore {
     for (const f of j.files) {
       const blob = forward ? f.newBlob : f.oldBlob;
       const full = join(this.dir, f.path);
+      // a temporary file the dead writer had not yet renamed into place
+      const folder = join(full, '..');
+      const prefix = `.${posix.basename(f.path)}.flowreg-`;
+      for (const n of await fsp.readdir(folder).catch(() => [] as string[])) {
+        if (n.startsWith(prefix) && n.endsWith('.tmp')) await fsp.unlink(join(folder, n)).catch(() => undefined);
+      }
       if (blob === null) await fsp.unlink(full).catch(() => undefined);
       else await this.writeWorkingFile(f.path, this.objects.readTyped(blob, 'blob').toString('utf8'));
       if (forward) setEntry(index, f.path, blob, blob === null ? null : statSync(full, { bigint: true }));
