@@ -1,9 +1,67 @@
-import { Command } from 'commander';
-import { FlowregError } from '../../errors/index.ts';
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { checkRepository } from '../../core/checkRepository.ts';
+import { FINDING_FORMATS, formatFindings, type FindingFormat, type FindingReport } from '../../core/formatFindings.ts';
+import { locateFindings } from '../../core/locateFindings.ts';
+import { sortFindings, validateFlowText } from '../../core/validateFlow.ts';
+import type { Finding, FlowFile } from '../../core/types.ts';
+import { FlowregError, isFlowregError } from '../../errors/index.ts';
+import { EXIT } from '../CliIo.ts';
+import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
-/** `flowreg validate` — not built yet. */
-export const validateCommand: CommandFactory = () =>
-  new Command('validate').description('(not built yet)').allowUnknownOption().allowExcessArguments().action(() => {
-    throw new FlowregError('NOT_SUPPORTED', 'flowreg validate is not built yet');
-  });
+/** A path as printed: relative to the cwd, with `/` on every platform (GitHub and SARIF want it). */
+function display(cwd: string, abs: string): string {
+  const rel = relative(cwd, abs);
+  return (rel === '' ? abs : rel).split(sep).join('/');
+}
+
+/**
+ * Runs the whole pipeline over flow files: read, parse, schema, graph and per-file rules for
+ * each, then the repository rules across all of them. Findings carry paths relative to `cwd`.
+ */
+export function validateFiles(files: string[], cwd: string): FindingReport {
+  const findings: Finding[] = [];
+  const entries: { file: string; value: FlowFile }[] = [];
+  const absOf = new Map<string, string>();
+  for (const abs of files) {
+    const file = display(cwd, abs);
+    absOf.set(file, abs);
+    const result = validateFlowText(readFileSync(abs, 'utf8'), { file });
+    findings.push(...result.findings);
+    if (result.value !== undefined) entries.push({ file, value: result.value });
+  }
+  const repo = checkRepository(entries);
+  // Repository findings are rare: read those few files again for their positions.
+  const byFile = new Map<string, Finding[]>();
+  for (const f of repo) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
+  for (const [file, list] of byFile) {
+    findings.push(...locateFindings(readFileSync(absOf.get(file) ?? file, 'utf8'), list));
+  }
+  return { findings: sortFindings(findings), filesChecked: files.length };
+}
+
+/** `flowreg validate [paths...]`: validates flow files and prints findings in one of four formats. */
+export const validateCommand: CommandFactory = (io, exit) =>
+  new Command('validate')
+    .description('Validate flow files: YAML, JSON Schema, graph rules and repository rules (uid, name, file name, secrets)')
+    .argument('[paths...]', 'flow files or folders searched for *.yaml/*.yml (default: flows/ of the repository)')
+    .addOption(new Option('--format <format>', 'output format').choices([...FINDING_FORMATS]).default('text'))
+    .option('--strict', 'fail on warnings too', false)
+    .action(async (paths: string[], opts: { format: FindingFormat; strict: boolean }) => {
+      const given = paths.length > 0 ? paths : [join(findRepoRoot(io.cwd), 'flows')];
+      let files: string[];
+      try {
+        files = await findFlowFiles(given, io.cwd);
+      } catch (err) {
+        // A path that does not exist is a mistake on the command line, not a finding.
+        if (isFlowregError(err, 'INVALID_INPUT')) throw new FlowregError('USAGE', `validate: ${err.message}`, err.data, { cause: err });
+        throw err;
+      }
+      const report = validateFiles(files, io.cwd);
+      io.stdout(formatFindings(report, opts.format, { toolVersion: '0.1.0' }));
+      const errors = report.findings.filter((f) => f.severity === 'error').length;
+      const warnings = report.findings.length - errors;
+      exit.code = errors > 0 || (opts.strict && warnings > 0) ? EXIT.FAIL : EXIT.OK;
+    });
