@@ -1,9 +1,113 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
-import { FlowregError } from '../../errors/index.ts';
+import { flowFileFromDbgpt } from '../../core/dbgptFlow.ts';
+import { formatFlow } from '../../core/formatFlow.ts';
+import { parseYaml } from '../../core/parseYaml.ts';
+import { schemaRefFor } from '../../core/schemaRef.ts';
+import { isFlowregError } from '../../errors/index.ts';
+import { EXIT } from '../CliIo.ts';
+import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
-/** `flowreg import` — not built yet. */
-export const importCommand: CommandFactory = () =>
-  new Command('import').description('(not built yet)').allowUnknownOption().allowExcessArguments().action(() => {
-    throw new FlowregError('NOT_SUPPORTED', 'flowreg import is not built yet');
-  });
+/** A flow name that is safe as a file name and accepted by DB-GPT's UI (design §2). */
+const FLOW_NAME_RE = /^[a-zA-Z0-9_-]+$/;
+
+/** A path as printed: relative to the cwd when inside it, with `/` separators. */
+function display(cwd: string, abs: string): string {
+  const rel = relative(cwd, abs);
+  return (rel === '' || rel.startsWith('..') ? abs : rel).split(sep).join('/');
+}
+
+/** Who already holds a uid or a name: a flow file in the target folder, or an input of this run. */
+interface Holder {
+  source: string;
+  target: string;
+}
+
+function describeHolder(h: Holder, run: boolean): string {
+  return run ? `${h.source} earlier in this import (→ ${h.target})` : h.target;
+}
+
+/**
+ * `flowreg import <file.json…> [--dir flows]`: turns DB-GPT export files into canonical flow files
+ * `<dir>/<name>.yaml`. A uid or name already in the folder (or earlier in the same run), a bad name
+ * or an existing target file refuses that input with a message naming both files; the others are
+ * still imported, and the exit code is 1.
+ */
+export const importCommand: CommandFactory = (io, exit) =>
+  new Command('import')
+    .description('Import DB-GPT flow export files ({"flow": {...}}) as canonical flow files')
+    .argument('<files...>', 'DB-GPT export files (.json)')
+    .option('--dir <folder>', 'target folder (default: flows/ of the repository)')
+    .action(async (files: string[], opts: { dir?: string }) => {
+      const dir = opts.dir !== undefined ? resolve(io.cwd, opts.dir) : join(findRepoRoot(io.cwd), 'flows');
+      const root = findRepoRoot(dir);
+      const uids = new Map<string, Holder & { run: boolean }>();
+      const names = new Map<string, Holder & { run: boolean }>();
+      if (existsSync(dir)) {
+        for (const abs of await findFlowFiles([dir], io.cwd)) {
+          const parsed = parseYaml(readFileSync(abs, 'utf8'));
+          const value = parsed.value;
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+          const holder = { source: display(io.cwd, abs), target: display(io.cwd, abs), run: false };
+          if (typeof value.uid === 'string' && !uids.has(value.uid)) uids.set(value.uid, holder);
+          if (typeof value.name === 'string' && !names.has(value.name)) names.set(value.name, holder);
+        }
+      }
+      let failed = 0;
+      const refuse = (input: string, message: string): void => {
+        failed++;
+        io.stderr(`flowreg import: ${input}: ${message}\n`);
+      };
+      for (const given of files) {
+        const abs = resolve(io.cwd, given);
+        const input = display(io.cwd, abs);
+        let raw: unknown;
+        try {
+          raw = JSON.parse(readFileSync(abs, 'utf8'));
+        } catch (err) {
+          refuse(input, err instanceof SyntaxError ? `not valid JSON: ${err.message}` : `cannot read: ${(err as Error).message}`);
+          continue;
+        }
+        let flow;
+        try {
+          flow = flowFileFromDbgpt(raw);
+        } catch (err) {
+          if (!isFlowregError(err, 'INVALID_INPUT')) throw err;
+          refuse(input, err.message);
+          continue;
+        }
+        const { uid, name } = flow;
+        if (!FLOW_NAME_RE.test(name)) {
+          refuse(input, `name ${JSON.stringify(name)} does not match ^[a-zA-Z0-9_\\-]+$ (letters, digits, _ and - only); rename the flow in the file`);
+          continue;
+        }
+        const target = join(dir, `${name}.yaml`);
+        const shown = display(io.cwd, target);
+        const byUid = uids.get(uid);
+        if (byUid !== undefined) {
+          refuse(input, `uid ${uid} already exists in ${describeHolder(byUid, byUid.run)}`);
+          continue;
+        }
+        const byName = names.get(name);
+        if (byName !== undefined) {
+          refuse(input, `name ${name} already exists in ${describeHolder(byName, byName.run)}`);
+          continue;
+        }
+        if (existsSync(target)) {
+          refuse(input, `${shown} already exists (it holds another flow or does not parse)`);
+          continue;
+        }
+        const rel = relative(root, target).split(sep).join('/');
+        const text = formatFlow(flow, { schemaRef: schemaRefFor(rel) });
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, text, { flag: 'wx' });
+        const holder = { source: input, target: shown, run: true };
+        uids.set(uid, holder);
+        names.set(name, holder);
+        io.stdout(`imported ${input} → ${shown}\n`);
+      }
+      if (failed > 0) io.stderr(`flowreg import: ${failed} of ${files.length} file(s) refused\n`);
+      exit.code = failed > 0 ? EXIT.FAIL : EXIT.OK;
+    });
