@@ -73,13 +73,13 @@ export function checkGraph(flowData: FlowData): Finding[] {
     if (source === undefined) out.push(finding('EDGE_SOURCE_MISSING', `${base}/source`, `${name} starts at node "${edge.source}", which does not exist`));
     if (target === undefined) out.push(finding('EDGE_TARGET_MISSING', `${base}/target`, `${name} points at node "${edge.target}", which does not exist`));
     if (source === undefined || target === undefined) return;
+    if (isOperator(source) && !isOperator(target)) {
+      out.push(finding('EDGE_OPERATOR_TO_RESOURCE', base, `${name} goes from operator "${source.id}" to resource "${target.id}"; only resources feed operators and resources`));
+      return; // DB-GPT stops here, before its cycle check: keep this edge out of ours too
+    }
     const list = adjacency.get(edge.source) ?? [];
     list.push({ to: edge.target, edge: k });
     adjacency.set(edge.source, list);
-    if (isOperator(source) && !isOperator(target)) {
-      out.push(finding('EDGE_OPERATOR_TO_RESOURCE', base, `${name} goes from operator "${source.id}" to resource "${target.id}"; only resources feed operators and resources`));
-      return;
-    }
     const resourceEdge = !isOperator(source);
     // Source side: an operator's outputs; a resource has exactly one output handle, index 0.
     out.push(...checkSide(edge, k, 'source', source, 'outputs', isOperator(source) ? listOf(source.data, 'outputs').length : 1));

@@ -22,6 +22,7 @@ const error = (stage: FindingStage, summary: string): FindingCodeInfo => ({ seve
 export const FINDING_CODES = {
   YAML_SYNTAX: error('yaml', 'The file is not well-formed YAML.'),
   YAML_DUPLICATE_KEY: error('yaml', 'A mapping has the same key twice.'),
+  YAML_WARNING: { severity: 'warning', stage: 'yaml', summary: 'The YAML reader ignored something it does not know (an unknown tag or directive).', at: 'value' },
   YAML_NOT_MAPPING: error('yaml', 'The file is not one YAML mapping (it is empty, a list or a scalar).'),
 
   SCHEMA_REQUIRED: error('schema', 'A required key is missing.'),

@@ -35,6 +35,11 @@ function runStages(value: unknown, file: string): FlowValidation {
   return { value: flow, findings };
 }
 
+/** The YAML reader reports the `yaml` package's warnings (unknown tags, directives) as YAML_SYNTAX warnings; the registry keeps them apart. */
+function yamlWarning(f: Finding): Finding {
+  return f.code === 'YAML_SYNTAX' && f.severity === 'warning' ? { ...f, code: 'YAML_WARNING' } : f;
+}
+
 function withFile(findings: Finding[], file: string): Finding[] {
   return findings.map((f) => (f.file === file ? f : { ...f, file }));
 }
@@ -45,8 +50,8 @@ function withFile(findings: Finding[], file: string): Finding[] {
  */
 export function validateFlowText(text: string, opts: { file: string }): FlowValidation {
   const file = opts.file;
-  const parsed = parseYaml(text);
-  const yamlFindings = withFile(parsed.findings, file);
+  const parsed = parseYaml(text, file);
+  const yamlFindings = withFile(parsed.findings, file).map(yamlWarning);
   if (parsed.value === undefined) return { findings: sortFindings(yamlFindings) };
   const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
