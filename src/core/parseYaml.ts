@@ -272,6 +272,9 @@ function pointer(path: readonly string[]): string {
   return path.map((p) => `/${p.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
+const MAP_TAG = 'tag:yaml.org,2002:map';
+const SEQ_TAG = 'tag:yaml.org,2002:seq';
+
 /** Findings the `yaml` package does not give: non-JSON scalars, non-string keys, keys equal once stringified. */
 function jsonFindings(doc: Document, lc: LineCounter): Finding[] {
   const out: Finding[] = [];
@@ -280,7 +283,10 @@ function jsonFindings(doc: Document, lc: LineCounter): Finding[] {
     out.push(finding('YAML_SYNTAX', pos.line, pos.col, message, pointer(path)));
   };
   const walk = (node: unknown, path: string[]): void => {
-    if (isMap(node)) {
+    if ((isMap(node) || isSeq(node)) && node.tag !== undefined && node.tag !== (isMap(node) ? MAP_TAG : SEQ_TAG)) {
+      // !!set, !!omap, !!pairs and the like become Set or Map objects, not JSON.
+      at(node, path, `a ${node.tag} collection is not a JSON value (flow files hold JSON values only)`);
+    } else if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
         const key = pair.key as Node | null;
@@ -326,7 +332,7 @@ function slowParse(text: string): YamlParseResult {
   }
   for (const w of doc.warnings) {
     const pos = w.linePos?.[0] ?? { line: 0, col: 0 };
-    findings.push(finding('YAML_SYNTAX', pos.line, pos.col, firstLine(w.message), '', 'warning'));
+    findings.push(finding('YAML_WARNING', pos.line, pos.col, firstLine(w.message), '', 'warning'));
   }
   if (findings.some((f) => f.severity === 'error')) return { findings, fast: false };
   if (!isMap(doc.contents)) {
@@ -349,7 +355,8 @@ function slowParse(text: string): YamlParseResult {
 
 /**
  * Parses YAML text (YAML 1.2 core schema, duplicate keys refused) into a JSON value; never throws.
- * The document must be one mapping (else YAML_NOT_MAPPING) of JSON values. Findings carry 1-based
+ * The document must be one mapping (else YAML_NOT_MAPPING) of JSON values; what the `yaml` package
+ * only warns about (an unknown tag) is a YAML_WARNING finding next to the value. Findings carry 1-based
  * line and col; their `file` is `file`. `fast` tells whether the canonical fast path read the text;
  * whenever it does, the value equals what the `yaml` package returns for the same text.
  */

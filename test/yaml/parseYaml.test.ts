@@ -69,6 +69,19 @@ describe('parseYaml findings', () => {
     ]);
   });
 
+  it('refuses tagged collections and binary scalars, which are not JSON', () => {
+    expect(parseYaml('a: !!set {x}\n').findings).toMatchObject([{ code: 'YAML_SYNTAX', path: '/a', line: 1, col: 10 }]);
+    expect(parseYaml('a:\n  - !!omap [x: 1]\n').findings).toMatchObject([{ code: 'YAML_SYNTAX', path: '/a/0', line: 2, col: 12 }]);
+    expect(parseYaml('a: !!binary aGVsbG8=\n').findings).toMatchObject([{ code: 'YAML_SYNTAX', path: '/a' }]);
+    expect(parseYaml('a: !!str 1\nb: !!map {}\n').value).toEqual({ a: '1', b: {} });
+  });
+
+  it('keeps the value but warns about an unknown tag', () => {
+    const r = parseYaml('a: !foo x\n');
+    expect(r.value).toEqual({ a: 'x' });
+    expect(r.findings).toEqual([{ code: 'YAML_WARNING', severity: 'warning', path: '', file: '', line: 1, col: 4, message: 'Unresolved tag: !foo' }]);
+  });
+
   it('refuses keys that collide once read as strings', () => {
     const r = parseYaml('1: a\n"1": b\n');
     expect(r.value).toBeUndefined();
