@@ -1,14 +1,13 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import type { CliIo } from '../../src/cli/CliIo.ts';
 import { main } from '../../src/cli/main.ts';
 import type { FlowSetDiff } from '../../src/core/diffFlowSets.ts';
 import { DIFF_MARKER } from '../../src/core/diffMarkdown.ts';
 import type { FlowFile, JsonObject } from '../../src/core/types.ts';
 import { GIT_ENV, git, tempRepo, writeFiles } from '../helpers/tmp.ts';
-import { clone, corpusFlow } from './corpus.ts';
+import { clone, corpusFlow, flowText } from './corpus.ts';
 
 interface Run {
   code: number;
@@ -24,7 +23,8 @@ async function flowreg(cwd: string, ...argv: string[]): Promise<Run> {
   return { code, stdout, stderr };
 }
 
-const yaml = (f: FlowFile): string => stringify(f);
+/** Canonical text of a flow file directly under flows/ (every file of these tests is). */
+const yaml = (f: FlowFile): string => flowText('flows/f.yaml', f);
 const simple = corpusFlow('simple_streaming_chat_flow.json');
 const rag = corpusFlow('rag-chat-awel-flow-template.json');
 const kg = corpusFlow('kg-knowledge-process-flow-template.json');

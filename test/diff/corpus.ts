@@ -1,23 +1,24 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { DERIVED_KEYS, type FlowFile } from '../../src/core/types.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { flowFileFromDbgpt } from '../../src/core/dbgptFlow.ts';
+import { formatFlow } from '../../src/core/formatFlow.ts';
+import { schemaRefFor } from '../../src/core/schemaRef.ts';
+import type { FlowFile } from '../../src/core/types.ts';
+import { CORPUS_DIR, corpusFiles } from '../helpers/flows.ts';
 
-/** DB-GPT's English flow templates, shipped beside the checkout (see ../shared/README.md). */
-export const CORPUS_DIR = resolve(import.meta.dirname, '../../../shared/corpus/dbgpt-templates/en');
-
-/** File names of the corpus flows, sorted. */
-export function corpusFiles(): string[] {
-  return readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.json')).sort();
-}
+export { corpusFiles };
 
 /**
- * One corpus flow as a flow file: the export's `flow` object without the fields a flow file never
- * stores. A fresh deep copy each call, so tests may mutate it.
+ * One corpus flow (a DB-GPT export) as the flow file `flowreg import` would store. A fresh value
+ * each call, so tests may mutate it.
  */
 export function corpusFlow(file: string): FlowFile {
-  const flow = (JSON.parse(readFileSync(join(CORPUS_DIR, file), 'utf8')) as { flow: Record<string, unknown> }).flow;
-  for (const key of DERIVED_KEYS) delete flow[key];
-  return flow as FlowFile;
+  return flowFileFromDbgpt(JSON.parse(readFileSync(join(CORPUS_DIR, file), 'utf8')));
+}
+
+/** A flow file's canonical text at a repository path, as flowreg writes it. */
+export function flowText(path: string, flow: FlowFile): string {
+  return formatFlow(flow, { schemaRef: schemaRefFor(path) });
 }
 
 /** A deep copy of a JSON value. */

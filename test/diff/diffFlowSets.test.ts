@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { diffFlowSets } from '../../src/core/diffFlowSets.ts';
-import { clone, corpusFlow } from './corpus.ts';
+import type { FlowFile } from '../../src/core/types.ts';
+import { clone, corpusFlow, flowText } from './corpus.ts';
 
 const simple = corpusFlow('simple_streaming_chat_flow.json');
 const rag = corpusFlow('rag-chat-awel-flow-template.json');
 const kg = corpusFlow('kg-knowledge-process-flow-template.json');
-const y = stringify;
+const y = (f: FlowFile): string => flowText('flows/f.yaml', f);
 
 describe('diffFlowSets', () => {
   it('pairs flows by uid: a renamed file with a new name is one renamed flow', () => {

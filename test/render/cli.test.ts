@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import type { CliIo } from '../../src/cli/CliIo.ts';
 import { main } from '../../src/cli/main.ts';
 import { renderSvg } from '../../src/core/renderSvg.ts';
-import { corpusFlow } from '../diff/corpus.ts';
+import { corpusFlow, flowText } from '../diff/corpus.ts';
 import { tempRepo } from '../helpers/tmp.ts';
 
 async function flowreg(cwd: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -19,7 +18,7 @@ async function flowreg(cwd: string, ...argv: string[]): Promise<{ code: number; 
 describe('flowreg render', () => {
   const rag = corpusFlow('rag-chat-awel-flow-template.json');
   const repo = tempRepo({
-    'flows/team-a/rag_chat_awel_flow_template.yaml': stringify(rag),
+    'flows/team-a/rag_chat_awel_flow_template.yaml': flowText('flows/team-a/rag_chat_awel_flow_template.yaml', rag),
     'flows/broken.yaml': 'uid: [\n',
     'schemas/.keep': '',
   });
