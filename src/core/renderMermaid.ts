@@ -29,7 +29,7 @@ const LINK_STYLES: Record<Exclude<GraphStatus, 'unchanged'>, string> = {
 };
 
 /**
- * Mermaid `flowchart LR` source of a graph: operators as boxes, resources as stadiums, added
+ * Mermaid `flowchart LR` source of a graph: operators as boxes, resources as rounded boxes, added
  * nodes green, changed amber, removed red and dashed (removed edges dotted and red). Node ids
  * become `n0`, `n1`, … because DB-GPT's ids (`operator_x___$$___llm___$$___v1_0`) are not
  * Mermaid ids. Same graph → same text.

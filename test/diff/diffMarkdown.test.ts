@@ -10,6 +10,20 @@ function mermaidBlocks(md: string): string[] {
   return [...md.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 }
 
+/** Lines a diagram of renderMermaid may have: a node, a link, a class definition or use, a link style. */
+const MERMAID_LINE = [
+  /^flowchart LR$/,
+  /^  n\d+(\["[^"]*"\]|\("[^"]*"\))$/,
+  /^  n\d+ (-->|-\.->)(\|"[^"|]*"\|)? n\d+$/,
+  /^  classDef (added|changed|removed|moved) [-a-z]+:[^ ,]+( \d+)?(,[-a-z]+:[^ ,]+( \d+)?)*$/,
+  /^  class n\d+(,n\d+)* (added|changed|removed|moved)$/,
+  /^  linkStyle \d+(,\d+)* [-a-z]+:[^ ,]+( \d+)?(,[-a-z]+:[^ ,]+( \d+)?)*$/,
+];
+
+function badMermaidLines(block: string): string[] {
+  return block.trimEnd().split('\n').filter((l) => !MERMAID_LINE.some((re) => re.test(l)));
+}
+
 /** Links drawn by a Mermaid flowchart: `a --> b`, `a -.-> b`, with or without a label. */
 function linkCount(block: string): number {
   return block.split('\n').filter((l) => /^\s+n\d+ (-->|-\.->)/.test(l)).length;
@@ -65,6 +79,7 @@ describe('diffMarkdown', () => {
     expect(block.length).toBeLessThanOrEqual(MERMAID_MAX_TEXT);
     expect(linkCount(block)).toBeLessThanOrEqual(MERMAID_MAX_EDGES);
     expect(block.startsWith('flowchart LR\n')).toBe(true);
+    expect(badMermaidLines(block)).toEqual([]);
     // All 63 + 10 nodes drawn: 30 changed, 10 added, 10 removed.
     expect(classMembers(block, 'changed')).toHaveLength(30);
     expect(classMembers(block, 'added')).toHaveLength(10);
@@ -115,6 +130,7 @@ describe('diffMarkdown', () => {
     // Every flow is still in the summary table; the sections stop at a flow boundary.
     for (let i = 0; i < 40; i++) expect(md).toContain(`| \`big_${String(i).padStart(2, '0')}\` |`);
     for (const block of mermaidBlocks(md)) {
+      expect(badMermaidLines(block)).toEqual([]);
       expect(block.length).toBeLessThanOrEqual(MERMAID_MAX_TEXT);
       expect(block.trimEnd().split('\n').at(-1)).toMatch(/^\s+(linkStyle|class) /);
     }
@@ -129,6 +145,7 @@ describe('diffMarkdown', () => {
     (n.data['parameters'] as JsonObject[])[0]!['value'] = 'a|b <i>`c`</i>';
     const md = diffMarkdown(diffFlowSets(texts('flows/s.yaml', before), texts('flows/s.yaml', after), { base: 'main', head: null }));
     const block = mermaidBlocks(md)[0] as string;
+    expect(badMermaidLines(block)).toEqual([]);
     expect(block).toContain('n0["Say #quot;hi#quot; #lt;b#gt;#35;1#lt;/b#gt; #124; #96;x#96; #amp; more"]');
     expect(md).toContain('| ✏️ | Say "hi" &lt;b&gt;#1&lt;/b&gt; \\| \\`x\\` &amp; more | parameter endpoint (API Endpoint) | <code>null</code> | <code>"a&#124;b &lt;i&gt;`c`&lt;/i&gt;"</code> |');
   });
