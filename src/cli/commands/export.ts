@@ -10,9 +10,10 @@ import { EXIT, type CliIo } from '../CliIo.ts';
 import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
+/** A path as printed: relative to the cwd, with `/` separators. */
 function display(cwd: string, abs: string): string {
   const rel = relative(cwd, abs);
-  return (rel === '' || rel.startsWith('..') ? abs : rel).split(sep).join('/');
+  return (rel === '' ? abs : rel).split(sep).join('/');
 }
 
 /** Runs native git in `cwd`; resolves to stdout, or undefined when git fails or is missing. */

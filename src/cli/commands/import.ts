@@ -13,10 +13,10 @@ import type { CommandFactory } from './index.ts';
 /** A flow name that is safe as a file name and accepted by DB-GPT's UI (design §2). */
 const FLOW_NAME_RE = /^[a-zA-Z0-9_-]+$/;
 
-/** A path as printed: relative to the cwd when inside it, with `/` separators. */
+/** A path as printed: relative to the cwd, with `/` separators. */
 function display(cwd: string, abs: string): string {
   const rel = relative(cwd, abs);
-  return (rel === '' || rel.startsWith('..') ? abs : rel).split(sep).join('/');
+  return (rel === '' ? abs : rel).split(sep).join('/');
 }
 
 /** Who already holds a uid or a name: a flow file in the target folder, or an input of this run. */
