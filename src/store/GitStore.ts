@@ -49,8 +49,12 @@ export interface FlowRecord {
   headBlob: string | null;
   /** The flow's top-level fields (no flow_data), null when the file does not parse to a mapping. */
   summary: FlowSummary | null;
-  /** What the validator found in this file alone (repository-wide findings come from `findings()`). */
+  /** What the validator found in this file alone (repository-wide rules are the caller's). */
   findings: Finding[];
+  /** Node ids of the flow without their instance suffix (DB-GPT's origin ids), for the node catalogue. */
+  nodes: string[];
+  /** Last modification time of the file, milliseconds since the epoch. */
+  mtimeMs: number;
 }
 
 /** The version facts of a flow, from the history index. */
@@ -245,6 +249,29 @@ export class GitStore {
     const v = parseYaml(text).value;
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FlowregError('FLOW_INVALID', `${path} does not hold a flow mapping`, { path });
     return v as FlowFile;
+  }
+
+  /** Reads and parses a flow blob from the object database (or from the working tree while it is uncommitted there). */
+  async readBlob(blob: string, path?: string): Promise<FlowFile> {
+    let text: string;
+    if (this.objects.has(blob)) text = this.objects.readTyped(blob, 'blob').toString('utf8');
+    else if (path && this.records.get(path)?.blob === blob) text = await fsp.readFile(join(this.dir, path), 'utf8');
+    else throw new FlowregError('VERSION_NOT_FOUND', `flow content ${blob} is no longer available`, { blob });
+    const v = parseYaml(text).value;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FlowregError('FLOW_INVALID', `blob ${blob} does not hold a flow mapping`, { blob });
+    return v as FlowFile;
+  }
+
+  /**
+   * Keeps the current working-tree content of `path` readable by blob id after the file changes
+   * (written as a loose object, unreferenced): the service serves a flow's last valid content
+   * while its file is broken, and an uncommitted valid edit has no object yet.
+   */
+  async retain(path: string): Promise<void> {
+    const rec = this.records.get(path);
+    if (!rec || this.objects.has(rec.blob)) return;
+    const buf = await fsp.readFile(join(this.dir, path));
+    if (hashObject('blob', buf) === rec.blob) await writeObject(this.gitdir, 'blob', buf, false);
   }
 
   /** Version facts of flow `uid` at the record `rec` (design §3). */
@@ -694,7 +721,16 @@ export class GitStore {
       const inspected = inspectFlow(text, path);
       cached = this.summaries.put(blob, path, inspected);
     }
-    const rec = { path, blob, headBlob, summary: cached.summary, findings: cached.findings.map((f) => ({ ...f, file: path })), stat: key };
+    const rec = {
+      path,
+      blob,
+      headBlob,
+      summary: cached.summary,
+      findings: cached.findings.map((f) => ({ ...f, file: path })),
+      nodes: cached.nodes,
+      mtimeMs: Number(st.mtimeNs / 1_000_000n),
+      stat: key,
+    };
     this.records.set(path, rec);
     if (typeof rec.summary?.uid === 'string') this.history.noteBlob(blob, rec.summary.uid);
     return !old || old.blob !== blob || old.headBlob !== headBlob;

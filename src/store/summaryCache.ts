@@ -9,9 +9,16 @@ export type FlowSummary = JsonObject & { uid?: Json; name?: Json };
 interface Entry {
   summary: FlowSummary | null;
   findings: Finding[];
+  nodes: string[];
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
+
+/** DB-GPT's origin id of a node: its id without the last `_<n>` instance suffix (get_origin_id). */
+function originId(id: string): string {
+  const at = id.lastIndexOf('_');
+  return at > 0 ? id.slice(0, at) : id;
+}
 
 /**
  * The parsed-flow cache: for each blob id (and file name, which a rule checks), the flow's summary
@@ -46,11 +53,14 @@ export class SummaryCache {
   /** Caches what inspecting a blob at a path found, and returns the entry. */
   put(blob: string, path: string, inspection: Inspection): Entry {
     let summary: FlowSummary | null = null;
+    const nodes = new Set<string>();
     if (inspection.value) {
-      const { flow_data: _omit, ...rest } = inspection.value;
+      const { flow_data: fd, ...rest } = inspection.value;
       summary = rest as FlowSummary;
+      const list = fd && typeof fd === 'object' && Array.isArray(fd.nodes) ? fd.nodes : [];
+      for (const n of list) if (n && typeof n === 'object' && typeof n.id === 'string') nodes.add(originId(n.id));
     }
-    const entry: Entry = { summary, findings: inspection.findings.map((f) => ({ ...f, file: '' })) };
+    const entry: Entry = { summary, findings: inspection.findings.map((f) => ({ ...f, file: '' })), nodes: [...nodes] };
     this.entries.set(SummaryCache.key(blob, path), entry);
     this.dirty = true;
     return entry;

@@ -1,0 +1,85 @@
+import type { DbgptFlow, Finding, JsonObject } from '../core/types.ts';
+
+/** Who is writing: becomes the commit author. */
+export interface Caller {
+  name: string;
+  email: string;
+}
+
+/** DB-GPT's PaginationResult. */
+export interface Page<T> {
+  items: T[];
+  total_count: number;
+  total_pages: number;
+  page: number;
+  page_size: number;
+}
+
+/** Exact-equality filters of DB-GPT's list (an absent key does not filter). */
+export interface FlowFilter {
+  name?: string;
+  uid?: string;
+  user_name?: string;
+  sys_code?: string;
+  /** Only flows whose flow_category is one of these (used by /chat/flows). */
+  categories?: string[];
+}
+
+/** A flow as served: DB-GPT's Flow object and its version (the ETag). */
+export interface ServedFlow {
+  flow: DbgptFlow;
+  version: string;
+}
+
+/** Concurrency preconditions of a write: `If-Match` (→ PRECONDITION_FAILED) and body version (→ VERSION_CONFLICT). */
+export interface WritePreconditions {
+  ifMatch?: string;
+}
+
+/** One entry of a flow's history (extension). */
+export interface FlowVersionEntry {
+  version: string;
+  gmt_created: string;
+  author: string;
+  author_email: string;
+  message: string;
+}
+
+/** What a write reports beyond the flow (branch write mode names its branch). */
+export interface WriteOutcome extends ServedFlow {
+  commit: string | null;
+  branch?: string;
+}
+
+/**
+ * The use cases behind the REST API, in DB-GPT's terms. Every method either returns or throws a
+ * FlowregError (codes in src/errors/codes.ts; FLOW_INVALID carries `data.findings: Finding[]`).
+ */
+export interface FlowServiceApi {
+  list(filter: FlowFilter, page: number, pageSize: number): Promise<Page<DbgptFlow>>;
+  get(uid: string): Promise<ServedFlow>;
+  /** The flow at one of its versions (a commit id). */
+  getAt(uid: string, version: string): Promise<ServedFlow>;
+  create(body: unknown, caller: Caller): Promise<WriteOutcome>;
+  /** `uid` is the path uid; DB-GPT uses the body's uid when it has one. */
+  update(uid: string, body: unknown, caller: Caller, pre?: WritePreconditions): Promise<WriteOutcome>;
+  delete(uid: string, caller: Caller, pre?: WritePreconditions): Promise<WriteOutcome>;
+  versions(uid: string, page: number, pageSize: number): Promise<Page<FlowVersionEntry>>;
+  revert(uid: string, version: string, caller: Caller): Promise<WriteOutcome>;
+  /** Semantic diff between two versions (defaults: `to` = current, `from` = the version before `to`). */
+  diff(uid: string, from?: string, to?: string): Promise<JsonObject>;
+  /** DB-GPT's export file content `{"flow": …}`. */
+  exportFlow(uid: string): Promise<{ flow: DbgptFlow }>;
+  /** DB-GPT's import: parse an export file's JSON; `save` creates it. */
+  importFlow(json: unknown, save: boolean, caller: Caller): Promise<DbgptFlow>;
+  /** The templates folder's flows, with fresh uids as DB-GPT does. */
+  templates(page: number, pageSize: number): Promise<Page<DbgptFlow>>;
+  /** Operator and resource node metadata found in the repository's flows, filtered by tags. */
+  nodes(tags?: Record<string, string>): Promise<JsonObject[]>;
+  /** Stored metadata of one node (for /nodes/refresh). */
+  node(id: string, flowType?: string, typeCls?: string): Promise<JsonObject>;
+  /** Validation findings of a body, without writing (also used for E0001 answers). */
+  check(body: unknown): Finding[];
+  /** Counts for /metrics. */
+  stats(): { flows: number; invalid: number };
+}
