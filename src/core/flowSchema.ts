@@ -60,7 +60,9 @@ export const flowSchema = {
           findings.push(finding('SCHEMA_DERIVED_KEY', `/${key}`, `${key} is derived at read time and never stored in a flow file; its value is ignored`));
         }
       }
-      findings.push(...modelRules(value));
+      // A value the schema already rejected is not judged twice by the model validators.
+      const rejected = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.path));
+      findings.push(...modelRules(value).filter((f) => !rejected.has(f.path)));
     }
     return findings;
   },

@@ -31,7 +31,8 @@ function walk(doc: Document, pointer: string): { node: YamlNode | null; key?: Ya
       key = pair.key as YamlNode;
       // `key:` with nothing after it has no value node: the key is the closest place.
       node = (pair.value as YamlNode | null) ?? null;
-      if (node === null) return { node: key, key, complete: true };
+      const empty = node === null || (isScalar(node) && node.range !== undefined && node.range !== null && node.range[0] === node.range[1]);
+      if (empty) return { node: key, key, complete: true };
     } else if (isSeq(node)) {
       const item = /^(0|[1-9][0-9]*)$/.test(seg) ? node.items[Number(seg)] : undefined;
       if (item === undefined) return { node, complete: false };
