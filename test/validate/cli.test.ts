@@ -81,7 +81,7 @@ describe('flowreg validate', () => {
   it('applies the repository rules across all the files given', async () => {
     const a = baseFlow('a');
     const b = baseFlow('b');
-    b.uid = a.uid;
+    b.uid = 'uid-a';
     const repo = tempRepo({ 'flows/a.yaml': text(a), 'flows/x/b.yaml': text(b, 2), 'elsewhere/c.yaml': text(baseFlow('c')) });
     const r = await run(repo, 'flows/a.yaml', 'flows/x');
     expect(r.code).toBe(1);

@@ -86,8 +86,7 @@ describe('flowSchema.check', () => {
   });
 
   it('requires flow_data when define_type is json or absent, not for python flows', () => {
-    const flow = baseFlow();
-    delete flow.flow_data;
+    const { flow_data: _graph, ...flow } = baseFlow();
     expect(brief(flowSchema.check(flow))).toEqual(['SCHEMA_REQUIRED /flow_data']);
     expect(brief(flowSchema.check({ ...flow, define_type: 'json' }))).toEqual(['SCHEMA_REQUIRED /flow_data']);
     expect(brief(flowSchema.check({ ...flow, define_type: 'json', flow_data: null }))).toEqual(['SCHEMA_TYPE /flow_data']);
