@@ -1,4 +1,5 @@
 /** The canonical form of a flow file's value: fixed key order, derived keys and null top-level keys gone. */
+import { FlowregError } from '../errors/index.ts';
 import { DERIVED_KEYS, FLOW_DATA_KEYS, FLOW_FILE_KEYS, type FlowFile, type Json, type JsonObject } from './types.ts';
 
 // Key orders follow DB-GPT's pydantic models (flow_factory.py, base.py), so a canonical file reads
@@ -105,8 +106,13 @@ const variable = objectWith(VARIABLE_KEYS);
  * unknown top-level keys sorted before `flow_data`, derived keys and top-level nulls dropped (an
  * absent key reads as null), and fixed key orders inside `flow_data` and `variables`. Only key
  * order changes below the top level: every value inside `flow_data` is kept, nulls included.
+ * A value that is not an object is an INVALID_INPUT error.
  */
 export function canonicalFlow(value: JsonObject | FlowFile): JsonObject {
+  if (!isObject(value)) {
+    const found = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    throw new FlowregError('INVALID_INPUT', `a flow file holds one mapping, not ${found}`);
+  }
   const src = value as JsonObject;
   const out: JsonObject = {};
   const keep = (key: string): boolean => Object.hasOwn(src, key) && src[key] !== null && src[key] !== undefined;

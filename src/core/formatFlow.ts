@@ -214,6 +214,9 @@ class Writer {
  * is `undefined` are left out; other non-JSON values are an INVALID_INPUT error.
  */
 export function yamlText(value: JsonObject | FlowFile): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FlowregError('INVALID_INPUT', `a flow file holds one mapping, not ${Array.isArray(value) ? 'an array' : describe(value)}`);
+  }
   const w = new Writer();
   if (w.isNonEmptyObject(value)) w.mapping(value, 0, false);
   else w.out = '{}\n';

@@ -244,6 +244,8 @@ describe('formatFlow', () => {
       expect(isFlowregError(err, 'INVALID_INPUT'), String(bad)).toBe(true);
     }
     expect(() => yamlText({ k: [undefined] } as unknown as JsonObject)).toThrow(/undefined/);
+    expect(() => yamlText([1] as unknown as JsonObject)).toThrow(/not an array/);
+    expect(() => formatFlow(null as unknown as JsonObject, { schemaRef: REF })).toThrow('a flow file holds one mapping, not null');
     expect(yamlText({ a: undefined, b: 1 } as unknown as JsonObject)).toBe('b: 1\n');
   });
 });
