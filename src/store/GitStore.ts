@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fsp, readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, promises as fsp, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import git from 'isomorphic-git';
@@ -169,7 +169,7 @@ export class GitStore {
     if (hasStaleLock(store.gitdir)) {
       // a flowreg process died mid-write: take the lock (which recovers) and give it back
       const lock = await acquireRepoLock(store.gitdir, () => store.recover());
-      await releaseRepoLock(store.gitdir, lock, false);
+      releaseRepoLock(store.gitdir, lock, false);
     }
     store.history.load();
     store.summaries.load();
@@ -245,7 +245,7 @@ export class GitStore {
 
   /** Reads and parses the working-tree content of a flow file. */
   async readFile(path: string): Promise<FlowFile> {
-    const text = await fsp.readFile(join(this.dir, path), 'utf8');
+    const text = readFileSync(join(this.dir, path), 'utf8');
     const v = parseYaml(text).value;
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FlowregError('FLOW_INVALID', `${path} does not hold a flow mapping`, { path });
     return v as FlowFile;
@@ -379,9 +379,9 @@ export class GitStore {
       }
 
       // 1. objects: blob, trees, commit (unreferenced until the ref moves)
-      if (text !== null) await writeObject(this.gitdir, 'blob', Buffer.from(text), this.durable);
+      if (text !== null) writeObject(this.gitdir, 'blob', Buffer.from(text), this.durable);
       const rootTree = this.headOid ? this.objects.commit(this.headOid).tree : null;
-      const newRoot = await this.writeTreeWith(rootTree, changes);
+      const newRoot = this.writeTreeWith(rootTree, changes);
       const nowMs = this.now();
       const when = (): Signature => ({ name: '', email: '', timestamp: Math.floor(nowMs / 1000), timezoneOffset: -new Date(nowMs).getTimezoneOffset() });
       const name = (next ?? current?.file)?.name as string;
@@ -393,30 +393,31 @@ export class GitStore {
         committer: { ...when(), name: this.committer.name, email: this.committer.email },
         message,
       });
-      const commitOid = await writeObject(this.gitdir, 'commit', commit, this.durable);
+      const commitOid = writeObject(this.gitdir, 'commit', commit, this.durable);
 
       // 2. the journal: what to roll forward or back if the process dies from here on
       const journal: Journal = { ref: headState.ref, oldHead: this.headOid, newHead: commitOid, files: changes };
-      await this.writeJournal(journal);
+      this.writeJournal(journal);
 
       // 3. the working tree and the new index (written into the index lock we hold)
       for (const ch of changes) {
-        if (ch.newBlob === null) await fsp.unlink(join(this.dir, ch.path)).catch(() => undefined);
-        else await this.writeWorkingFile(ch.path, text as string);
+        if (ch.newBlob === null) unlinkQuiet(join(this.dir, ch.path));
+        else this.writeWorkingFile(ch.path, text as string);
         const stat = ch.newBlob === null ? null : statSync(join(this.dir, ch.path), { bigint: true });
         setEntry(index, ch.path, ch.newBlob, stat);
       }
       const indexBytes = serializeIndex(index);
-      await lock.indexLock.write(indexBytes, 0, indexBytes.length, 0);
-      await lock.indexLock.truncate(indexBytes.length);
-      if (this.durable) await lock.indexLock.sync();
+      writeSync(lock.indexLock, indexBytes, 0, indexBytes.length, 0);
+      ftruncateSync(lock.indexLock, indexBytes.length);
+      if (this.durable) fsyncSync(lock.indexLock);
 
       // 4. the commit point: the branch moves (compare-and-swap against the HEAD we built on)
-      await updateRef(this.gitdir, headState.ref, this.headOid, commitOid, { who: sigLine(this.committer, nowMs), message: `commit: ${message}` }, this.durable);
+      updateRef(this.gitdir, headState.ref, this.headOid, commitOid, { who: sigLine(this.committer, nowMs), message: `commit: ${message}` }, this.durable);
       commitIndex = true;
-      await fsp.rename(join(this.gitdir, 'index.lock'), join(this.gitdir, 'index'));
-      this.indexCache = null;
-      await this.removeJournal();
+      closeSync(lock.indexLock);
+      renameSync(join(this.gitdir, 'index.lock'), join(this.gitdir, 'index'));
+      this.rememberIndex(index);
+      this.removeJournal();
 
       // 5. in-memory state follows
       const rec2: CommitRecord = {
@@ -440,12 +441,8 @@ export class GitStore {
       for (const ch of changes) await this.recheck(ch.path, null);
       return { commit: commitOid, path: newPath, file: next, previous: current };
     } finally {
-      if (commitIndex) {
-        await lock.indexLock.close().catch(() => undefined);
-        await fsp.unlink(join(this.gitdir, 'flowreg.lock')).catch(() => undefined);
-      } else {
-        await releaseRepoLock(this.gitdir, lock, false);
-      }
+      if (commitIndex) unlinkQuiet(join(this.gitdir, 'flowreg.lock'));
+      else releaseRepoLock(this.gitdir, lock, false);
     }
   }
 
@@ -480,7 +477,7 @@ export class GitStore {
   }
 
   /** Writes new trees for `changes` on top of `rootTree` and returns the new root tree id. */
-  private async writeTreeWith(rootTree: string | null, changes: Journal['files']): Promise<string> {
+  private writeTreeWith(rootTree: string | null, changes: Journal['files']): string {
     const byDir = new Map<string, Array<{ name: string; blob: string | null }>>();
     for (const ch of changes) {
       const dir = posix.dirname(ch.path);
@@ -488,7 +485,7 @@ export class GitStore {
       list.push({ name: posix.basename(ch.path), blob: ch.newBlob });
       byDir.set(dir, list);
     }
-    const rewrite = async (treeOid: string | null, prefix: string): Promise<string | null> => {
+    const rewrite = (treeOid: string | null, prefix: string): string | null => {
       const entries: TreeEntry[] = treeOid ? [...this.objects.tree(treeOid)] : [];
       // entries stay in git's order: changes replace in place, additions are inserted by binary search
       const place = (entry: TreeEntry | null, name: string, isTree: boolean): void => {
@@ -519,48 +516,58 @@ export class GitStore {
       }
       for (const sub of subdirs) {
         const existing = entries.find((e) => e.name === sub && e.mode === '40000')?.oid ?? null;
-        const child = await rewrite(existing, prefix === '' ? sub : `${prefix}/${sub}`);
+        const child = rewrite(existing, prefix === '' ? sub : `${prefix}/${sub}`);
         place(child === null ? null : { mode: '40000', name: sub, oid: child }, sub, true);
       }
       if (entries.length === 0 && prefix !== '') return null;
-      const oid = await writeObject(this.gitdir, 'tree', serializeTree(entries), this.durable);
+      const oid = writeObject(this.gitdir, 'tree', serializeTree(entries), this.durable);
       this.objects.rememberTree(oid, entries);
       return oid;
     };
-    return (await rewrite(rootTree, '')) as string;
+    return rewrite(rootTree, '') as string;
   }
 
-  private async writeWorkingFile(path: string, text: string): Promise<void> {
+  private writeWorkingFile(path: string, text: string): void {
     const full = join(this.dir, path);
-    await fsp.mkdir(join(full, '..'), { recursive: true });
+    mkdirSync(join(full, '..'), { recursive: true });
     const tmp = join(full, '..', `.${posix.basename(path)}.flowreg-${process.pid}.tmp`);
-    const fh = await fsp.open(tmp, 'w', 0o644);
+    const fd = openSync(tmp, 'w', 0o644);
     try {
-      await fh.writeFile(text);
-      if (this.durable) await fh.sync();
+      writeSync(fd, text);
+      if (this.durable) fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await fsp.rename(tmp, full);
+    renameSync(tmp, full);
   }
 
   private journalPath(): string {
     return join(this.gitdir, 'flowreg', 'journal.json');
   }
 
-  private async writeJournal(j: Journal): Promise<void> {
-    await fsp.mkdir(join(this.gitdir, 'flowreg'), { recursive: true });
-    const fh = await fsp.open(this.journalPath(), 'w');
+  private writeJournal(j: Journal): void {
+    mkdirSync(join(this.gitdir, 'flowreg'), { recursive: true });
+    const fd = openSync(this.journalPath(), 'w');
     try {
-      await fh.writeFile(JSON.stringify(j));
-      if (this.durable) await fh.sync();
+      writeSync(fd, JSON.stringify(j));
+      if (this.durable) fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
-  private async removeJournal(): Promise<void> {
-    await fsp.unlink(this.journalPath()).catch(() => undefined);
+  private removeJournal(): void {
+    unlinkQuiet(this.journalPath());
+  }
+
+  /** Keeps the index flowreg just wrote, keyed by the renamed file's stat, so the next write does not parse it again. */
+  private rememberIndex(index: GitIndex): void {
+    try {
+      const st = statSync(join(this.gitdir, 'index'), { bigint: true });
+      this.indexCache = { key: `${st.ino}:${st.size}:${st.mtimeNs}`, index, mtimeNs: st.mtimeNs };
+    } catch {
+      this.indexCache = null;
+    }
   }
 
   /**
@@ -573,12 +580,12 @@ export class GitStore {
     try {
       j = JSON.parse(readFileSync(this.journalPath(), 'utf8')) as Journal;
     } catch {
-      await this.removeJournal();
+      this.removeJournal();
       return;
     }
     // the dead writer may have held the branch's lock: its rename never happened, so the branch
     // still names the old commit and the write is rolled back
-    await fsp.unlink(join(this.gitdir, `${j.ref}.lock`)).catch(() => undefined);
+    unlinkQuiet(join(this.gitdir, `${j.ref}.lock`));
     const now = readHead(this.gitdir);
     const forward = now.ref === j.ref && now.oid === j.newHead;
     let index: GitIndex;
@@ -594,20 +601,20 @@ export class GitStore {
       const folder = join(full, '..');
       const prefix = `.${posix.basename(f.path)}.flowreg-`;
       for (const n of await fsp.readdir(folder).catch(() => [] as string[])) {
-        if (n.startsWith(prefix) && n.endsWith('.tmp')) await fsp.unlink(join(folder, n)).catch(() => undefined);
+        if (n.startsWith(prefix) && n.endsWith('.tmp')) unlinkQuiet(join(folder, n));
       }
-      if (blob === null) await fsp.unlink(full).catch(() => undefined);
-      else await this.writeWorkingFile(f.path, this.objects.readTyped(blob, 'blob').toString('utf8'));
+      if (blob === null) unlinkQuiet(full);
+      else this.writeWorkingFile(f.path, this.objects.readTyped(blob, 'blob').toString('utf8'));
       if (forward) setEntry(index, f.path, blob, blob === null ? null : statSync(full, { bigint: true }));
     }
     if (forward) {
       // the index lock is stale and will be removed: write the recovered index through a temp file
       const tmp = join(this.gitdir, `index.flowreg-${process.pid}.tmp`);
-      await fsp.writeFile(tmp, serializeIndex(index));
-      await fsp.rename(tmp, join(this.gitdir, 'index'));
+      writeFileSync(tmp, serializeIndex(index));
+      renameSync(tmp, join(this.gitdir, 'index'));
     }
     this.indexCache = null;
-    await this.removeJournal();
+    this.removeJournal();
   }
 
   /** The blob ids of every flow file at `commit`. */
@@ -711,13 +718,13 @@ export class GitStore {
     const entry = index ? getEntry(index, path) : undefined;
     if (entry && this.indexCache?.index === index && statMatches(entry, st, this.indexCache.mtimeNs)) blob = entry.oid;
     if (blob === null) {
-      const buf = await fsp.readFile(full);
+      const buf = readFileSync(full);
       text = buf.toString('utf8');
       blob = createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
     }
     let cached = this.summaries.get(blob, path);
     if (!cached) {
-      text ??= await fsp.readFile(full, 'utf8');
+      text ??= readFileSync(full, 'utf8');
       const inspected = inspectFlow(text, path);
       cached = this.summaries.put(blob, path, inspected);
     }
@@ -738,6 +745,14 @@ export class GitStore {
 }
 
 type StatKey = string;
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
 
 /**
  * git's clean test: same size, mtime and inode as the index entry, and the file last modified

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { FlowregError } from '../errors/index.ts';
@@ -22,41 +22,37 @@ export function hashObject(type: ObjectType, content: Uint8Array): string {
 /**
  * Writes a loose object the way git does: to a temporary file in the object's folder, flushed,
  * then linked into place, so a crash never leaves a truncated object under its final name.
- * Returns the object id; an object that already exists is not written again.
+ * Returns the object id; an object that already exists is not written again. Synchronous: it runs
+ * inside the write lock, where thread-pool round trips cost more than the work.
  */
-export async function writeObject(gitdir: string, type: ObjectType, content: Uint8Array, durable: boolean): Promise<string> {
+export function writeObject(gitdir: string, type: ObjectType, content: Uint8Array, durable: boolean): string {
   const oid = hashObject(type, content);
   const dir = join(gitdir, 'objects', oid.slice(0, 2));
   const final = join(dir, oid.slice(2));
-  if (await exists(final)) return oid;
-  await fsp.mkdir(dir, { recursive: true });
+  if (existsSync(final)) return oid;
+  mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `tmp_obj_${randomBytes(6).toString('hex')}`);
   const header = Buffer.from(`${type} ${content.length}\0`);
   const data = deflateSync(Buffer.concat([header, content]), { level: 1 });
-  const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
   try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
+    writeSync(fd, data);
+    if (durable) fsyncSync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   try {
-    await fsp.link(tmp, final);
+    linkSync(tmp, final);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   } finally {
-    await fsp.unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
   }
   return oid;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await fsp.access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Parses a raw tree object into its entries, in stored order. */

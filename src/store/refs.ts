@@ -1,4 +1,4 @@
-import { constants, promises as fsp, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
 
@@ -43,20 +43,20 @@ export function readHead(gitdir: string): HeadState {
  * still holds `expected` (compare-and-swap), writes, flushes and renames into place, then appends
  * the reflog. Fails with VERSION_CONFLICT when the ref moved, REPO_LOCKED when git holds the lock.
  */
-export async function updateRef(
+export function updateRef(
   gitdir: string,
   ref: string,
   expected: string | null,
   next: string,
   reflog: { who: string; message: string },
   durable: boolean,
-): Promise<void> {
+): void {
   const path = join(gitdir, ref);
   const lockPath = `${path}.lock`;
-  await fsp.mkdir(dirname(path), { recursive: true });
-  let fh: fsp.FileHandle;
+  mkdirSync(dirname(path), { recursive: true });
+  let fd: number;
   try {
-    fh = await fsp.open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new FlowregError('REPO_LOCKED', `cannot write: another git process holds ${ref}.lock; try again`);
@@ -71,20 +71,29 @@ export async function updateRef(
         current,
       });
     }
-    await fh.writeFile(`${next}\n`);
-    if (durable) await fh.sync();
-    await fh.close();
-    await fsp.rename(lockPath, path);
+    writeSync(fd, `${next}\n`);
+    if (durable) fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(lockPath, path);
   } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fsp.unlink(lockPath).catch(() => undefined);
+    if (fd >= 0) closeSync(fd);
+    try {
+      unlinkSync(lockPath);
+    } catch {
+      // not there
+    }
     throw err;
   }
   const line = `${expected ?? '0'.repeat(40)} ${next} ${reflog.who}\t${reflog.message.split('\n')[0]}\n`;
   const logs = [join(gitdir, 'logs', ref)];
   if (readHead(gitdir).ref === ref) logs.push(join(gitdir, 'logs', 'HEAD'));
   for (const log of logs) {
-    await fsp.mkdir(dirname(log), { recursive: true }).catch(() => undefined);
-    await fsp.appendFile(log, line).catch(() => undefined);
+    try {
+      mkdirSync(dirname(log), { recursive: true });
+      appendFileSync(log, line);
+    } catch {
+      // the reflog is a convenience; the ref itself has moved
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { constants, promises as fsp, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
@@ -32,9 +32,9 @@ function isAlive(owner: Owner): boolean {
   return start === '' || owner.start === '' || start === owner.start;
 }
 
-/** The open lock: the index lock's file handle, into which the new index is written. */
+/** The open lock: the index lock's file descriptor, into which the new index is written. */
 export interface HeldLock {
-  indexLock: fsp.FileHandle;
+  indexLock: number;
   /** True when this acquisition found and cleared a lock left by a dead flowreg process. */
   recoveredStale: boolean;
 }
@@ -56,14 +56,14 @@ export async function acquireRepoLock(gitdir: string, onStale: () => Promise<voi
   for (let attempt = 0; ; attempt++) {
     let reason: string;
     try {
-      const fh = await fsp.open(ownerPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      await fh.writeFile(JSON.stringify(SELF));
-      await fh.close();
+      const fd = openSync(ownerPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      writeSync(fd, JSON.stringify(SELF));
+      closeSync(fd);
       try {
-        const indexLock = await fsp.open(indexPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+        const indexLock = openSync(indexPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
         return { indexLock, recoveredStale };
       } catch (err) {
-        await fsp.unlink(ownerPath).catch(() => undefined);
+        unlinkQuiet(ownerPath);
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         reason = 'another git process holds .git/index.lock';
       }
@@ -73,17 +73,16 @@ export async function acquireRepoLock(gitdir: string, onStale: () => Promise<voi
       if (owner && !isAlive(owner)) {
         // a flowreg process died while writing: finish or undo its write, then clear its locks
         await onStale();
-        await fsp.unlink(indexPath).catch(() => undefined);
-        await fsp.unlink(ownerPath).catch(() => undefined);
+        unlinkQuiet(indexPath);
+        unlinkQuiet(ownerPath);
         recoveredStale = true;
         continue;
       }
       if (!owner) {
         // the owner file is being written right now, or is empty after a crash between
         // create and write: give it a moment, then treat an old empty file as stale
-        const age = await fileAgeMs(ownerPath);
-        if (age > 5000) {
-          await fsp.unlink(ownerPath).catch(() => undefined);
+        if (fileAgeMs(ownerPath) > 5000) {
+          unlinkQuiet(ownerPath);
           continue;
         }
       }
@@ -103,24 +102,36 @@ function readOwner(path: string): Owner | null {
   }
 }
 
-async function fileAgeMs(path: string): Promise<number> {
+function fileAgeMs(path: string): number {
   try {
-    return Date.now() - (await fsp.stat(path)).mtimeMs;
+    return Date.now() - statSync(path).mtimeMs;
   } catch {
     return 0;
   }
 }
 
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
 /**
- * Releases the lock. With `newIndex` the index lock becomes the new `.git/index` (renamed into
+ * Releases the lock. With `commitIndex` the index lock becomes the new `.git/index` (renamed into
  * place, as git does); without it the lock is removed and the index is unchanged.
  */
-export async function releaseRepoLock(gitdir: string, lock: HeldLock, commitIndex: boolean): Promise<void> {
-  await lock.indexLock.close().catch(() => undefined);
+export function releaseRepoLock(gitdir: string, lock: HeldLock, commitIndex: boolean): void {
+  try {
+    closeSync(lock.indexLock);
+  } catch {
+    // already closed
+  }
   const indexPath = join(gitdir, 'index.lock');
-  if (commitIndex) await fsp.rename(indexPath, join(gitdir, 'index'));
-  else await fsp.unlink(indexPath).catch(() => undefined);
-  await fsp.unlink(join(gitdir, 'flowreg.lock')).catch(() => undefined);
+  if (commitIndex) renameSync(indexPath, join(gitdir, 'index'));
+  else unlinkQuiet(indexPath);
+  unlinkQuiet(join(gitdir, 'flowreg.lock'));
 }
 
 /** True when a flowreg lock left by a process that is no longer alive is present. */
