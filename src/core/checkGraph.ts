@@ -57,10 +57,11 @@ export function checkGraph(flowData: FlowData): Finding[] {
     } else {
       byId.set(node.id, { index: i, node });
     }
-    // DB-GPT fills a missing data.id itself (and never compares it); a present one must agree.
+    // DB-GPT fills a missing data.id itself and never compares it with the node id, so this is
+    // a warning: a present one normally agrees, except after DB-GPT renamed a class.
     const dataId = node.data.id;
     if (dataId !== undefined && dataId !== node.id) {
-      out.push(finding('NODE_DATA_ID_MISMATCH', `/flow_data/nodes/${i}/data/id`, `nodes[${i}].data.id is ${JSON.stringify(dataId)}, but the node id is "${node.id}"; they must be equal`));
+      out.push(finding('NODE_DATA_ID_MISMATCH', `/flow_data/nodes/${i}/data/id`, `nodes[${i}].data.id is ${JSON.stringify(dataId)}, but the node id is "${node.id}"; DB-GPT's UI keeps them equal`));
     }
   });
 

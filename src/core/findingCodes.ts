@@ -40,7 +40,9 @@ export const FINDING_CODES = {
 
   GRAPH_EMPTY: error('graph', 'The flow has no node.'),
   NODE_ID_DUPLICATE: error('graph', 'Two nodes have the same id.'),
-  NODE_DATA_ID_MISMATCH: error('graph', 'A node\'s data.id differs from its id.'),
+  // A warning: DB-GPT finds the operator or resource class through data.id and never compares it
+  // with the node id, and its own templates (and fill_flow_panel after a class rename) differ.
+  NODE_DATA_ID_MISMATCH: { severity: 'warning', stage: 'graph', summary: 'A node\'s data.id differs from its id (DB-GPT accepts it; edges use the id, DB-GPT finds the class through data.id).', at: 'value' },
   NODE_RESOURCE_UNCONNECTED: error('graph', 'A resource node has no edge while other resources have (DB-GPT fails to build such a flow).'),
   EDGE_SOURCE_MISSING: error('graph', 'An edge starts at a node that does not exist.'),
   EDGE_TARGET_MISSING: error('graph', 'An edge ends at a node that does not exist.'),
