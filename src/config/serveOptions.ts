@@ -1,0 +1,272 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
+import { FlowregError } from '../errors/index.ts';
+import { parseApiKeys, type ApiKey } from './parseApiKeys.ts';
+
+/** pino's levels; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything `flowreg serve` runs with, after flags, environment, config file and defaults are merged. */
+export interface ServeConfig {
+  /** Absolute path of the repository's working tree. */
+  repo: string;
+  /** Folder of flow files, relative to the repository (posix separators). */
+  flowsDir: string;
+  /** Absolute path of the templates folder; null: the service's default (`<repo>/templates`). */
+  templatesDir: string | null;
+  host: string;
+  port: number;
+  /** Empty: no authentication (DB-GPT's default). */
+  apiKeys: ApiKey[];
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  logLevel: LogLevel;
+  /** How long stop() waits for in-flight requests before closing their connections, in ms. */
+  drainTimeout: number;
+  /** The daemon's committer identity; null: the store's default. */
+  committer: { name: string; email: string } | null;
+  /** The config file that was read, null when none. */
+  config: string | null;
+}
+
+/** Where a value came from, for messages, and what relative paths resolve against. */
+export interface ParseContext {
+  /** `--port`, `FLOWREG_PORT` or `<file>: port`. */
+  where: string;
+  /** Folder that relative paths given by this source resolve against (the cwd, or the config file's folder). */
+  base: string;
+  /** The repository, already resolved (for options relative to it). */
+  repo: string;
+}
+
+/** How options are grouped in `--help` and docs/configuration.md. */
+export type OptionGroup = 'repository' | 'http' | 'auth' | 'logging' | 'sync';
+
+/** One option of `flowreg serve`: its flag, environment variable, config-file key, default and parser. */
+export interface OptionSpecFor<K extends keyof ServeConfig> {
+  key: K;
+  /** commander flag syntax, e.g. `--port <port>`. */
+  flag: string;
+  env: string;
+  group: OptionGroup;
+  description: string;
+  /** The default as shown by --help and the docs. */
+  defaultText: string;
+  /** The default value; `cwd` is the process's working folder, `repo` the resolved repository. */
+  fallback: (cwd: string, repo: string) => ServeConfig[K];
+  /** Reads a flag or environment string, or a config-file JSON value; throws USAGE with `ctx.where` on a bad value. */
+  parse: (raw: unknown, ctx: ParseContext) => ServeConfig[K];
+  /** False for options that cannot come from the config file (the file's own path). */
+  inFile?: boolean;
+}
+
+/** Any option of the table. */
+export type OptionSpec = { [K in keyof ServeConfig]: OptionSpecFor<K> }[keyof ServeConfig];
+
+function usage(ctx: ParseContext, text: string): FlowregError {
+  return new FlowregError('USAGE', `${ctx.where}: ${text}`);
+}
+
+function shown(raw: unknown): string {
+  return typeof raw === 'string' ? JSON.stringify(raw) : JSON.stringify(raw) ?? String(raw);
+}
+
+function text(raw: unknown, ctx: ParseContext, what: string): string {
+  if (typeof raw !== 'string' || raw.trim() === '') throw usage(ctx, `expected ${what}, got ${shown(raw)}`);
+  return raw.trim();
+}
+
+function integer(raw: unknown, ctx: ParseContext, what: string, min: number, max: number): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw usage(ctx, `expected ${what} (an integer from ${min} to ${max}), got ${shown(raw)}`);
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+function size(raw: unknown, ctx: ParseContext): number {
+  if (typeof raw === 'number') return integer(raw, ctx, 'a size in bytes', 1024, 1024 ** 3);
+  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kmg]?b)?\s*$/i.exec(raw) : null;
+  const bytes = m ? Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toLowerCase()] ?? NaN)) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1024 || bytes > 1024 ** 3) throw usage(ctx, `expected a size from 1kb to 1gb such as 10mb, 512kb or 1048576, got ${shown(raw)}`);
+  return bytes;
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000 };
+
+function duration(raw: unknown, ctx: ParseContext): number {
+  if (typeof raw === 'number') return integer(raw, ctx, 'milliseconds', 0, 3_600_000);
+  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(raw) : null;
+  const ms = m ? Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? NaN)) : NaN;
+  if (!Number.isFinite(ms) || ms > 3_600_000) throw usage(ctx, `expected a duration up to 1 hour such as 10s, 500ms or 10000 (ms), got ${shown(raw)}`);
+  return ms;
+}
+
+function identity(raw: unknown, ctx: ParseContext): { name: string; email: string } {
+  const bad = (): FlowregError => usage(ctx, `expected "Name <email>" (or {"name", "email"} in the config file), got ${shown(raw)}`);
+  let name: unknown;
+  let email: unknown;
+  if (typeof raw === 'string') {
+    const m = /^\s*([^<>\n]*?)\s*<([^<>\s]+)>\s*$/.exec(raw);
+    if (!m) throw bad();
+    [name, email] = [m[1], m[2]];
+  } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    ({ name, email } = raw as { name?: unknown; email?: unknown });
+  }
+  // git's signature line cannot carry <, > or line breaks in either part.
+  if (typeof name !== 'string' || name === '' || /[<>\n\r]/.test(name) || typeof email !== 'string' || !/^[^<>\s]+$/.test(email)) throw bad();
+  return { name, email };
+}
+
+/** The repository for "the current directory": the nearest folder upwards holding `.git`, else `cwd`. */
+export function repositoryOf(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return resolve(cwd);
+  }
+}
+
+/**
+ * Every option of `flowreg serve`. This one table drives flag parsing, environment names, the
+ * config-file keys, `--help` and docs/configuration.md; a new option is a new row (and a field of
+ * ServeConfig). Group `sync` is reserved for the remote-sync options (remote, branch, fetch
+ * interval, webhook secret, write mode).
+ */
+export const SERVE_OPTIONS: OptionSpec[] = [
+  {
+    key: 'config',
+    flag: '--config <file>',
+    env: 'FLOWREG_CONFIG',
+    group: 'repository',
+    description: 'JSON config file (keys as in the "config file" column); without it, flowreg.config.json in the repository root is read when present',
+    defaultText: 'none',
+    inFile: false,
+    fallback: () => null,
+    parse: (raw, ctx) => {
+      const file = resolve(ctx.base, text(raw, ctx, 'a file path'));
+      if (!existsSync(file) || !statSync(file).isFile()) throw usage(ctx, `no such config file: ${file}`);
+      return file;
+    },
+  },
+  {
+    key: 'repo',
+    flag: '--repo <dir>',
+    env: 'FLOWREG_REPO',
+    group: 'repository',
+    description: 'git repository to serve (a folder without one is initialised)',
+    defaultText: 'the repository of the current directory',
+    fallback: (cwd) => repositoryOf(cwd),
+    parse: (raw, ctx) => {
+      const dir = resolve(ctx.base, text(raw, ctx, 'a folder path'));
+      if (existsSync(dir) && !statSync(dir).isDirectory()) throw usage(ctx, `${dir} is not a folder`);
+      return dir;
+    },
+  },
+  {
+    key: 'flowsDir',
+    flag: '--flows-dir <dir>',
+    env: 'FLOWREG_FLOWS_DIR',
+    group: 'repository',
+    description: 'folder of flow files, relative to the repository',
+    defaultText: 'flows',
+    fallback: () => 'flows',
+    parse: (raw, ctx) => {
+      const given = text(raw, ctx, 'a folder path relative to the repository').replaceAll('\\', '/');
+      const dir = posix.normalize(given).replace(/\/+$/, '');
+      if (isAbsolute(given) || posix.isAbsolute(dir) || dir === '.' || dir === '' || dir.split('/').includes('..') || dir.split('/')[0] === '.git') {
+        throw usage(ctx, `expected a folder inside the repository such as flows or config/flows, got ${shown(raw)}`);
+      }
+      return dir;
+    },
+  },
+  {
+    key: 'templatesDir',
+    flag: '--templates-dir <dir>',
+    env: 'FLOWREG_TEMPLATES_DIR',
+    group: 'repository',
+    description: 'folder of template flows served by /flow/templates (DB-GPT export JSON or flow YAML), relative to the repository',
+    defaultText: 'templates',
+    fallback: () => null,
+    parse: (raw, ctx) => resolve(ctx.repo, text(raw, ctx, 'a folder path')),
+  },
+  {
+    key: 'committer',
+    flag: '--committer <identity>',
+    env: 'FLOWREG_COMMITTER',
+    group: 'repository',
+    description: 'committer of every write, "Name <email>" (authors come from API key names or user_name)',
+    defaultText: 'flowreg <flowreg@localhost>',
+    fallback: () => null,
+    parse: identity,
+  },
+  {
+    key: 'host',
+    flag: '--host <host>',
+    env: 'FLOWREG_HOST',
+    group: 'http',
+    description: 'address to listen on (0.0.0.0 for every interface)',
+    defaultText: '127.0.0.1',
+    fallback: () => '127.0.0.1',
+    parse: (raw, ctx) => {
+      const host = text(raw, ctx, 'a host name or IP address');
+      if (/[\s/]/.test(host)) throw usage(ctx, `expected a host name or IP address, got ${shown(raw)}`);
+      return host;
+    },
+  },
+  {
+    key: 'port',
+    flag: '--port <port>',
+    env: 'FLOWREG_PORT',
+    group: 'http',
+    description: "TCP port to listen on (DB-GPT's port; 0 picks a free one)",
+    defaultText: '5670',
+    fallback: () => 5670,
+    parse: (raw, ctx) => integer(raw, ctx, 'a port number', 0, 65535),
+  },
+  {
+    key: 'bodyLimit',
+    flag: '--body-limit <size>',
+    env: 'FLOWREG_BODY_LIMIT',
+    group: 'http',
+    description: 'largest request body (JSON or import upload); larger ones get 413',
+    defaultText: '10mb',
+    fallback: () => 10 * 1024 * 1024,
+    parse: size,
+  },
+  {
+    key: 'drainTimeout',
+    flag: '--drain-timeout <duration>',
+    env: 'FLOWREG_DRAIN_TIMEOUT',
+    group: 'http',
+    description: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed',
+    defaultText: '10s',
+    fallback: () => 10_000,
+    parse: duration,
+  },
+  {
+    key: 'apiKeys',
+    flag: '--api-keys <keys>',
+    env: 'FLOWREG_API_KEYS',
+    group: 'auth',
+    description: 'API keys; when set every route needs "Authorization: Bearer <key>". Comma-separated keys as DB-GPT, or name=key entries whose name becomes the commit author',
+    defaultText: 'none (no authentication)',
+    fallback: () => [],
+    parse: (raw, ctx) => parseApiKeys(raw, ctx.where),
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'FLOWREG_LOG_LEVEL',
+    group: 'logging',
+    description: `log level of the JSON log on stdout: ${LOG_LEVELS.join(', ')}`,
+    defaultText: 'info',
+    fallback: () => 'info',
+    parse: (raw, ctx) => {
+      const level = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      const found = LOG_LEVELS.find((l) => l === level);
+      if (found === undefined) throw usage(ctx, `expected one of ${LOG_LEVELS.join(', ')}, got ${shown(raw)}`);
+      return found;
+    },
+  },
+];

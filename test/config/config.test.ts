@@ -1,0 +1,196 @@
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { configurationDoc } from '../../src/config/configurationDoc.ts';
+import { loadServeConfig, type ConfigSources } from '../../src/config/loadServeConfig.ts';
+import { parseApiKeys } from '../../src/config/parseApiKeys.ts';
+import { SERVE_OPTIONS } from '../../src/config/serveOptions.ts';
+import { isFlowregError } from '../../src/errors/index.ts';
+import { tempDir, tempRepo } from '../helpers/tmp.ts';
+
+function sources(cwd: string, flags: ConfigSources['flags'] = {}, env: Record<string, string> = {}): ConfigSources {
+  return { flags, env, cwd };
+}
+
+/** The USAGE message loadServeConfig throws for these sources. */
+function usageError(src: ConfigSources): string {
+  try {
+    loadServeConfig(src);
+  } catch (err) {
+    if (isFlowregError(err, 'USAGE')) return err.message;
+    throw err;
+  }
+  throw new Error('expected a USAGE error');
+}
+
+async function cli(argv: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { cwd, env, stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+describe('loadServeConfig', () => {
+  it('has DB-GPT-compatible defaults and serves the repository of the current directory', () => {
+    const repo = realpathSync(tempRepo());
+    mkdirSync(join(repo, 'sub', 'dir'), { recursive: true });
+    const c = loadServeConfig(sources(join(repo, 'sub', 'dir')));
+    expect(c).toEqual({
+      config: null,
+      repo,
+      flowsDir: 'flows',
+      templatesDir: null,
+      committer: null,
+      host: '127.0.0.1',
+      port: 5670,
+      bodyLimit: 10 * 1024 * 1024,
+      drainTimeout: 10_000,
+      apiKeys: [],
+      logLevel: 'info',
+    });
+  });
+
+  it('takes --repo relative to the current directory, as given', () => {
+    const dir = realpathSync(tempDir());
+    expect(loadServeConfig(sources(dir, { repo: '.' })).repo).toBe(dir);
+    expect(loadServeConfig(sources(dir, { repo: 'new/repo' })).repo).toBe(join(dir, 'new', 'repo'));
+    writeFileSync(join(dir, 'file'), '');
+    expect(usageError(sources(dir, { repo: 'file' }))).toBe(`--repo: ${join(dir, 'file')} is not a folder`);
+  });
+
+  it('takes each option from flag, else environment, else config file, else default', () => {
+    const dir = realpathSync(tempDir());
+    const file = join(dir, 'conf.json');
+    writeFileSync(file, JSON.stringify({ port: 7001, host: '0.0.0.0', logLevel: 'debug', bodyLimit: '2mb' }));
+    const env = { FLOWREG_CONFIG: file, FLOWREG_PORT: '7002', FLOWREG_HOST: '::1' };
+    const c = loadServeConfig(sources(dir, { port: '7003', repo: dir }, env));
+    expect(c.port).toBe(7003); // flag beats env and file
+    expect(c.host).toBe('::1'); // env beats file
+    expect(c.logLevel).toBe('debug'); // file beats default
+    expect(c.bodyLimit).toBe(2 * 1024 * 1024);
+    expect(c.drainTimeout).toBe(10_000); // default
+    expect(c.config).toBe(file);
+    expect(loadServeConfig(sources(dir, { repo: dir }, { ...env, FLOWREG_PORT: '' })).port).toBe(7001); // empty env = unset
+  });
+
+  it('reads flowreg.config.json from the repository root, resolving paths against the repository', () => {
+    const repo = realpathSync(tempRepo());
+    writeFileSync(join(repo, 'flowreg.config.json'), JSON.stringify({ flowsDir: 'config/flows/', templatesDir: 'tpl', apiKeys: { alice: 'k-a' } }));
+    const c = loadServeConfig(sources(repo));
+    expect(c.config).toBe(join(repo, 'flowreg.config.json'));
+    expect(c.flowsDir).toBe('config/flows');
+    expect(c.templatesDir).toBe(join(repo, 'tpl'));
+    expect(c.apiKeys).toEqual([{ name: 'alice', key: 'k-a' }]);
+    writeFileSync(join(repo, 'flowreg.config.json'), JSON.stringify({ repo: '/elsewhere' }));
+    expect(usageError(sources(repo))).toMatch(/"repo" cannot be set in the repository's own flowreg.config.json/);
+  });
+
+  it('resolves a named config file\'s relative repo against the file\'s folder', () => {
+    const dir = realpathSync(tempDir());
+    mkdirSync(join(dir, 'etc'));
+    writeFileSync(join(dir, 'etc', 'flowreg.json'), JSON.stringify({ repo: '../data' }));
+    expect(loadServeConfig(sources(dir, { config: 'etc/flowreg.json' })).repo).toBe(join(dir, 'data'));
+  });
+
+  it('refuses bad values with a message naming the flag, variable or file key', () => {
+    const dir = realpathSync(tempDir());
+    expect(usageError(sources(dir, { port: 'abc' }))).toBe('--port: expected a port number (an integer from 0 to 65535), got "abc"');
+    expect(usageError(sources(dir, {}, { FLOWREG_PORT: '70000' }))).toBe('FLOWREG_PORT: expected a port number (an integer from 0 to 65535), got "70000"');
+    expect(usageError(sources(dir, { port: '-1' }))).toMatch(/^--port: expected a port number/);
+    expect(usageError(sources(dir, { port: '80.5' }))).toMatch(/^--port: expected a port number/);
+    expect(usageError(sources(dir, { flowsDir: '../x' }))).toMatch(/^--flows-dir: expected a folder inside the repository/);
+    expect(usageError(sources(dir, { flowsDir: '/etc' }))).toMatch(/^--flows-dir: expected a folder inside the repository/);
+    expect(usageError(sources(dir, { flowsDir: '.git/x' }))).toMatch(/^--flows-dir/);
+    expect(usageError(sources(dir, { bodyLimit: '10 parsecs' }))).toMatch(/^--body-limit: expected a size/);
+    expect(usageError(sources(dir, { bodyLimit: '12' }))).toMatch(/^--body-limit: expected a size from 1kb/);
+    expect(usageError(sources(dir, { logLevel: 'loud' }))).toBe('--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    expect(usageError(sources(dir, { drainTimeout: 'soon' }))).toMatch(/^--drain-timeout: expected a duration/);
+    expect(usageError(sources(dir, { committer: 'no email' }))).toMatch(/^--committer: expected "Name <email>"/);
+    expect(usageError(sources(dir, { config: 'missing.json' }))).toBe(`--config: no such config file: ${join(dir, 'missing.json')}`);
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ port: 5670, prot: 1 }));
+    expect(usageError(sources(dir, { config: file }))).toMatch(/^config file .*bad\.json: unknown key prot \(known: repo, flowsDir/);
+    writeFileSync(file, '{"port": ');
+    expect(usageError(sources(dir, { config: file }))).toMatch(/^config file .*bad\.json: /);
+    writeFileSync(file, JSON.stringify({ port: 'high' }));
+    expect(usageError(sources(dir, { config: file }))).toBe(`config file ${file}: port: expected a port number (an integer from 0 to 65535), got "high"`);
+  });
+
+  it('parses sizes, durations and identities', () => {
+    const dir = tempDir();
+    const c = loadServeConfig(sources(dir, { bodyLimit: '512kb', drainTimeout: '1.5s', committer: 'Flow Bot <bot@example.com>' }));
+    expect(c.bodyLimit).toBe(512 * 1024);
+    expect(c.drainTimeout).toBe(1500);
+    expect(c.committer).toEqual({ name: 'Flow Bot', email: 'bot@example.com' });
+    expect(loadServeConfig(sources(dir, { bodyLimit: '1048576', drainTimeout: '250' }))).toMatchObject({ bodyLimit: 1048576, drainTimeout: 250 });
+  });
+});
+
+describe('parseApiKeys', () => {
+  it('reads DB-GPT comma lists, named entries, lists and objects', () => {
+    expect(parseApiKeys(' k1 , k2,', 'x')).toEqual([
+      { name: null, key: 'k1' },
+      { name: null, key: 'k2' },
+    ]);
+    expect(parseApiKeys('alice=k1,bob=k2,k3', 'x')).toEqual([
+      { name: 'alice', key: 'k1' },
+      { name: 'bob', key: 'k2' },
+      { name: null, key: 'k3' },
+    ]);
+    // base64 padding is not a name separator
+    expect(parseApiKeys('c2VjcmV0==,YWI=', 'x')).toEqual([
+      { name: null, key: 'c2VjcmV0==' },
+      { name: null, key: 'YWI=' },
+    ]);
+    expect(parseApiKeys(['ci=abc', 'plain'], 'x')).toEqual([
+      { name: 'ci', key: 'abc' },
+      { name: null, key: 'plain' },
+    ]);
+    expect(parseApiKeys({ alice: 'k1' }, 'x')).toEqual([{ name: 'alice', key: 'k1' }]);
+    expect(parseApiKeys('', 'x')).toEqual([]);
+  });
+
+  it('refuses duplicate keys, bad names and wrong types', () => {
+    expect(() => parseApiKeys('k1,k1', '--api-keys')).toThrow('--api-keys: the same API key is given twice');
+    expect(() => parseApiKeys('bad name=k1', '--api-keys')).toThrow(/key name "bad name" may only hold/);
+    expect(() => parseApiKeys({ alice: 3 }, 'apiKeys')).toThrow('apiKeys.alice: expected a non-empty string key');
+    expect(() => parseApiKeys(42, 'apiKeys')).toThrow(/apiKeys: expected/);
+  });
+});
+
+describe('flowreg serve --help and docs/configuration.md', () => {
+  it('lists every option with its environment variable and default', async () => {
+    const run = await cli(['serve', '--help'], tempDir());
+    expect(run.code).toBe(0);
+    const help = run.out.replace(/\s+/g, ' ');
+    for (const o of SERVE_OPTIONS) {
+      expect(help).toContain(o.flag);
+      expect(help).toContain(`env ${o.env}; default: ${o.defaultText}]`);
+    }
+  });
+
+  it('exits 2 with the message on a bad option', async () => {
+    const run = await cli(['serve', '--port', 'abc'], tempDir());
+    expect(run.code).toBe(2);
+    expect(run.err).toBe('flowreg: --port: expected a port number (an integer from 0 to 65535), got "abc"\n');
+    const env = await cli(['serve'], tempDir(), { FLOWREG_LOG_LEVEL: 'chatty' });
+    expect(env.code).toBe(2);
+    expect(env.err).toContain('FLOWREG_LOG_LEVEL: expected one of');
+  });
+
+  it('has docs/configuration.md hold the table generated from the option table', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
+    // On failure, replace the block between the markers with configurationDoc()'s output.
+    expect(doc).toContain(configurationDoc());
+    for (const o of SERVE_OPTIONS) expect(doc).toContain(`\`${o.env}\``);
+  });
+
+  it('gives every option a distinct flag, variable and key', () => {
+    for (const field of ['flag', 'env', 'key'] as const) {
+      const values = SERVE_OPTIONS.map((o) => o[field]);
+      expect(new Set(values).size).toBe(values.length);
+    }
+    for (const o of SERVE_OPTIONS) expect(o.env).toMatch(/^FLOWREG_[A-Z_]+$/);
+  });
+});
