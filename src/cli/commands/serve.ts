@@ -1,9 +1,55 @@
-import { Command } from 'commander';
-import { FlowregError } from '../../errors/index.ts';
+import { Command, Option } from 'commander';
+import { DEFAULT_CONFIG_FILE, loadServeConfig } from '../../config/loadServeConfig.ts';
+import { SERVE_OPTIONS, type ServeConfig } from '../../config/serveOptions.ts';
+import { Daemon } from '../../daemon/Daemon.ts';
+import { EXIT } from '../CliIo.ts';
 import type { CommandFactory } from './index.ts';
 
-/** `flowreg serve` — not built yet. */
-export const serveCommand: CommandFactory = () =>
-  new Command('serve').description('(not built yet)').allowUnknownOption().allowExcessArguments().action(() => {
-    throw new FlowregError('NOT_SUPPORTED', 'flowreg serve is not built yet');
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * `flowreg serve`: DB-GPT's flow REST API over the flows of a git repository. Every option comes
+ * from the one table of src/config (flag > environment > config file > default); the command
+ * resolves once a SIGTERM or SIGINT has drained and stopped the daemon (a second signal closes the
+ * remaining connections at once).
+ */
+export const serveCommand: CommandFactory = (io, exit) => {
+  const cmd = new Command('serve').description("Serve DB-GPT's flow REST API over the flows of a git repository (every write is a commit)");
+  const keyOf = new Map<string, keyof ServeConfig>();
+  for (const spec of SERVE_OPTIONS) {
+    const option = new Option(spec.flag, `${spec.description} [env ${spec.env}; default: ${spec.defaultText}]`);
+    keyOf.set(option.attributeName(), spec.key);
+    cmd.addOption(option);
+  }
+  cmd.addHelpText(
+    'after',
+    `\nEach option is taken from its flag, else its environment variable, else the config file (--config, FLOWREG_CONFIG, or ${DEFAULT_CONFIG_FILE} in the repository root; keys as in docs/configuration.md), else its default.\n`,
+  );
+  return cmd.action(async (opts: Record<string, unknown>) => {
+    const flags: Partial<Record<keyof ServeConfig, unknown>> = {};
+    for (const [attr, value] of Object.entries(opts)) {
+      const key = keyOf.get(attr);
+      if (key !== undefined && value !== undefined) flags[key] = value;
+    }
+    const config = loadServeConfig({ flags, env: io.env, cwd: io.cwd });
+    const daemon = new Daemon({ config, log: { write: (line) => io.stdout(line) } });
+    await daemon.start();
+    await new Promise<void>((resolve, reject) => {
+      let signalled = false;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (signalled) {
+          daemon.forceClose();
+          return;
+        }
+        signalled = true;
+        daemon.logger.info({ signal }, 'signal received');
+        daemon.stop().then(() => {
+          for (const s of SIGNALS) process.off(s, onSignal);
+          resolve();
+        }, reject);
+      };
+      for (const s of SIGNALS) process.on(s, onSignal);
+    });
+    exit.code = EXIT.OK;
   });
+};

@@ -1,0 +1,138 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { ServeConfig } from '../config/serveOptions.ts';
+import { FlowregError } from '../errors/index.ts';
+import { createApp } from '../server/createApp.ts';
+import { FlowService } from '../service/FlowService.ts';
+
+/** Where log lines go: one JSON object per line. */
+export interface LogSink {
+  write(line: string): void;
+}
+
+/** Options of a daemon. */
+export interface DaemonOptions {
+  config: ServeConfig;
+  /** Log destination (default: stdout). */
+  log?: LogSink;
+}
+
+/** Where a started daemon listens. */
+export interface DaemonAddress {
+  host: string;
+  port: number;
+  url: string;
+}
+
+/**
+ * The flowreg daemon: opens the flow service over the configured repository and serves the REST
+ * app on host:port. stop() stops accepting connections, lets in-flight requests (writes) finish
+ * within the drain timeout, closes the service and leaves no handle open.
+ */
+export class Daemon {
+  readonly logger: Logger;
+  private readonly config: ServeConfig;
+  private service: FlowService | null = null;
+  private server: Server | null = null;
+  private inflight = 0;
+  private idle: (() => void) | null = null;
+  private draining = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(opts: DaemonOptions) {
+    this.config = opts.config;
+    const sink = opts.log ?? { write: (line: string) => process.stdout.write(line) };
+    this.logger = pino({ level: opts.config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
+  }
+
+  /** Opens the service (initialising the repository when needed) and starts listening. */
+  async start(): Promise<DaemonAddress> {
+    if (this.server !== null) throw new FlowregError('INTERNAL', 'the daemon is already started');
+    const c = this.config;
+    const service = await FlowService.open({
+      repo: c.repo,
+      flowsDir: c.flowsDir,
+      ...(c.templatesDir !== null ? { templatesDir: c.templatesDir } : {}),
+      ...(c.committer !== null ? { committer: c.committer } : {}),
+    });
+    this.service = service;
+    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining });
+    const server = createServer(app);
+    server.on('request', (_req, res) => {
+      this.inflight++;
+      res.once('close', () => {
+        this.inflight--;
+        if (this.inflight === 0) this.idle?.();
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(c.port, c.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await service.close();
+      this.service = null;
+      const code = (err as { code?: unknown }).code;
+      throw new FlowregError('INTERNAL', `cannot listen on ${c.host}:${c.port}: ${typeof code === 'string' ? code : String(err)}`, { host: c.host, port: c.port }, { cause: err });
+    }
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const address = { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
+    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0 }, 'listening');
+    return address;
+  }
+
+  /**
+   * Stops accepting connections, waits for in-flight requests (at most the drain timeout, after
+   * which their connections are closed), closes idle keep-alive connections and the service.
+   * Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  /** Closes every connection at once, in-flight ones included (a second signal during a drain). */
+  forceClose(): void {
+    this.server?.closeAllConnections();
+  }
+
+  private async drain(): Promise<void> {
+    const server = this.server;
+    if (server === null) return;
+    this.draining = true;
+    this.logger.info({ inflight: this.inflight }, 'stopping');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.idle = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            this.logger.warn({ inflight: this.inflight, drainTimeoutMs: this.config.drainTimeout }, 'drain timeout: closing connections of unfinished requests');
+            resolve();
+          }, this.config.drainTimeout);
+        }),
+      ]);
+      clearTimeout(timer);
+      this.idle = null;
+    }
+    // Every request has finished (or timed out): what is left are idle keep-alive connections.
+    server.closeAllConnections();
+    await closed;
+    this.server = null;
+    // The service waits for writes still queued (a timed-out request's commit included).
+    await this.service?.close();
+    this.service = null;
+    this.logger.info('stopped');
+  }
+}

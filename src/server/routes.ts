@@ -1,0 +1,579 @@
+import type { Request, Response } from 'express';
+import { flowFileFromDbgpt } from '../core/dbgptFlow.ts';
+import { formatFlow } from '../core/formatFlow.ts';
+import { schemaRefFor } from '../core/schemaRef.ts';
+import type { JsonObject } from '../core/types.ts';
+import { FlowregError } from '../errors/index.ts';
+import type { FlowFilter, FlowServiceApi, WritePreconditions } from '../service/FlowServiceApi.ts';
+import { callerOf } from './callerOf.ts';
+import { envelope } from './envelope.ts';
+import { checkJsonDepth, jsonBody } from './jsonBody.ts';
+import type { Metrics } from './Metrics.ts';
+import { ref } from './openApiSchemas.ts';
+import { QueryReader } from './QueryReader.ts';
+import { readUpload } from './readUpload.ts';
+
+/** What route handlers work with. */
+export interface RouteContext {
+  service: FlowServiceApi;
+  metrics: Metrics;
+  /** Largest request body in bytes (uploads included). */
+  bodyLimit: number;
+  /** The flows folder, for the schema reference of a flow served as YAML. */
+  flowsDir: string;
+  /** The OpenAPI document of the whole surface. */
+  openApi: () => JsonObject;
+}
+
+/** One documented query, path or header parameter. */
+export interface ParamDoc {
+  name: string;
+  in: 'query' | 'path' | 'header';
+  description: string;
+  schema: JsonObject;
+  required?: boolean;
+}
+
+/**
+ * One route of DB-GPT's flow service (or a flowreg extension), relative to the API prefixes: what
+ * it reads, what it answers, and its handler. The server registers it under every prefix and the
+ * OpenAPI document describes it from the same row.
+ */
+export interface RouteSpec {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** express path syntax, e.g. `/flows/:uid`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: 'flows' | 'io' | 'nodes' | 'variables' | 'service' | 'extensions';
+  /** false: answered without the Result envelope (DB-GPT's /health, /test_auth, raw export). */
+  envelope: boolean;
+  /** false: open even when API keys are configured. */
+  auth: boolean;
+  params?: ParamDoc[];
+  /** How the body is read: JSON (express's parser, with the body limit) or a multipart upload. */
+  body?: 'json' | 'multipart';
+  requestSchema?: JsonObject;
+  /** The schema of `data` in the envelope (or of the whole answer when `envelope` is false). */
+  data: JsonObject;
+  /** Answers flowreg gives besides 200, for the OpenAPI document. */
+  errors: number[];
+  handle: (ctx: RouteContext, req: Request, res: Response) => Promise<void>;
+}
+
+const str = (description: string, name: string, required = false): ParamDoc => ({ name, in: 'query', description, schema: { type: 'string' }, required });
+const UID: ParamDoc = { name: 'uid', in: 'path', description: 'The flow uid.', schema: { type: 'string' }, required: true };
+const PAGE: ParamDoc[] = [
+  { name: 'page', in: 'query', description: 'Page number, from 1 (default 1).', schema: { type: 'integer', minimum: 1, default: 1 } },
+  { name: 'page_size', in: 'query', description: 'Items per page, 1 to 1000 (default 20).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } },
+];
+const LIST_FILTERS: ParamDoc[] = [
+  str('Exact flow name.', 'name'),
+  str('Exact flow uid.', 'uid'),
+  str('Exact user_name.', 'user_name'),
+  str('Exact sys_code.', 'sys_code'),
+  ...PAGE,
+];
+const IF_MATCH: ParamDoc = { name: 'If-Match', in: 'header', description: 'The ETag (`"<version>"`) the change is based on; 412 when the flow has moved on.', schema: { type: 'string' } };
+const NOTHING: JsonObject = { type: 'null' };
+
+function query(req: Request): QueryReader {
+  return new QueryReader(req.query as Record<string, unknown>);
+}
+
+function param(req: Request, name: string): string {
+  return req.params[name] as string;
+}
+
+function send(res: Response, data: unknown): void {
+  res.json(envelope.succ(data));
+}
+
+function etag(res: Response, version: string | null | undefined): void {
+  if (typeof version === 'string' && version !== '') res.setHeader('ETag', `"${version}"`);
+}
+
+/** The service precondition for an `If-Match` header, passed as sent (the service reads lists, `*` and weak tags). */
+function preconditions(req: Request): WritePreconditions {
+  const header = req.header('if-match');
+  return header === undefined || header.trim() === '' ? {} : { ifMatch: header };
+}
+
+function keyName(res: Response): string | null {
+  const name: unknown = res.locals.keyName;
+  return typeof name === 'string' ? name : null;
+}
+
+/** True when the client asked for YAML over JSON. */
+function wantsYaml(req: Request): boolean {
+  const best = req.accepts(['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml']);
+  return typeof best === 'string' && best !== 'application/json';
+}
+
+function notSupported(what: string, why: string): FlowregError {
+  return new FlowregError('NOT_SUPPORTED', `${what} is not supported by flowreg: ${why}`);
+}
+
+/** DB-GPT's attachment name: the given file_name, or the flow name with `_` → `-`, plus `.json`; no path or control characters. */
+function exportFileName(given: string | undefined, name: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = (s: string): string => s.replace(/[\u0000-\u001f\u007f/\\"]/g, '').trim();
+  const base = clean(given ?? '') || clean(typeof name === 'string' ? name.replaceAll('_', '-') : '') || 'flow';
+  return `${base}.json`;
+}
+
+function parseTags(raw: string | undefined): Record<string, string> | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new FlowregError('INVALID_INPUT', `expected a JSON object such as {"order":"higher-order"}, got ${JSON.stringify(raw.slice(0, 100))}, which is not valid JSON`, { loc: 'query.tags' });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+    throw new FlowregError('INVALID_INPUT', 'expected a JSON object whose values are strings, such as {"order":"higher-order"}', { loc: 'query.tags' });
+  }
+  return value as Record<string, string>;
+}
+
+async function listFlows(ctx: RouteContext, req: Request, res: Response, categories?: string[]): Promise<void> {
+  const q = query(req);
+  const { page, pageSize } = q.page();
+  const filter: FlowFilter = {};
+  for (const key of ['name', 'uid', 'user_name', 'sys_code'] as const) {
+    const v = q.string(key);
+    if (v !== undefined) filter[key] = v;
+  }
+  if (categories !== undefined) filter.categories = categories;
+  send(res, await ctx.service.list(filter, page, pageSize));
+}
+
+/** Every route of DB-GPT's flow service and flowreg's extensions, relative to `/api/v{1,2}/serve/awel`. */
+export const ROUTES: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    summary: 'Liveness check, always open (as DB-GPT): `{"status":"ok"}` without envelope.',
+    tag: 'service',
+    envelope: false,
+    auth: false,
+    data: ref('Status'),
+    errors: [],
+    handle: async (_ctx, _req, res) => {
+      res.json({ status: 'ok' });
+    },
+  },
+  {
+    method: 'get',
+    path: '/test_auth',
+    operationId: 'testAuth',
+    summary: 'Checks the API key: `{"status":"ok"}` without envelope, or 401.',
+    tag: 'service',
+    envelope: false,
+    auth: true,
+    data: ref('Status'),
+    errors: [401],
+    handle: async (_ctx, _req, res) => {
+      res.json({ status: 'ok' });
+    },
+  },
+  {
+    method: 'post',
+    path: '/flows',
+    operationId: 'createFlow',
+    summary: 'Creates a flow: one commit adding flows/<name>.yaml.',
+    tag: 'flows',
+    envelope: true,
+    auth: true,
+    body: 'json',
+    requestSchema: ref('FlowRequest'),
+    data: ref('Flow'),
+    errors: [400, 401, 409, 413, 503],
+    handle: async (ctx, req, res) => {
+      const body = jsonBody(req, 'a flow');
+      const out = await ctx.metrics.timeWrite('create', () => ctx.service.create(body, callerOf(keyName(res), body)));
+      etag(res, out.version);
+      send(res, out.flow);
+    },
+  },
+  {
+    method: 'get',
+    path: '/flows',
+    operationId: 'listFlows',
+    summary: 'Lists flows (exact filters), newest gmt_modified first, as a PaginationResult.',
+    tag: 'flows',
+    envelope: true,
+    auth: true,
+    params: LIST_FILTERS,
+    data: ref('FlowPage'),
+    errors: [400, 401],
+    handle: (ctx, req, res) => listFlows(ctx, req, res),
+  },
+  {
+    method: 'get',
+    path: '/flows/:uid',
+    operationId: 'getFlow',
+    summary: 'One flow, with `ETag: "<version>"`; `?version=<commit>` reads it at that version; `Accept: application/yaml` answers its canonical YAML.',
+    tag: 'flows',
+    envelope: true,
+    auth: true,
+    params: [UID, str('A commit id of the flow (see /versions): the flow as it was then.', 'version')],
+    data: ref('Flow'),
+    errors: [400, 401, 404],
+    handle: async (ctx, req, res) => {
+      const uid = param(req, 'uid');
+      const version = query(req).string('version');
+      const served = version === undefined || version === '' ? await ctx.service.get(uid) : await ctx.service.getAt(uid, version);
+      etag(res, served.version);
+      if (wantsYaml(req)) {
+        const file = flowFileFromDbgpt(served.flow);
+        res.type('application/yaml').send(formatFlow(file, { schemaRef: schemaRefFor(`${ctx.flowsDir}/${file.name}.yaml`) }));
+        return;
+      }
+      send(res, served.flow);
+    },
+  },
+  {
+    method: 'put',
+    path: '/flows/:uid',
+    operationId: 'updateFlow',
+    summary: 'Updates a flow (the body uid wins, as DB-GPT): one commit. `If-Match` → 412, a stale body `version` → 409.',
+    tag: 'flows',
+    envelope: true,
+    auth: true,
+    params: [UID, IF_MATCH],
+    body: 'json',
+    requestSchema: ref('FlowRequest'),
+    data: ref('Flow'),
+    errors: [400, 401, 403, 404, 409, 412, 413, 503],
+    handle: async (ctx, req, res) => {
+      const uid = param(req, 'uid');
+      const body = jsonBody(req, 'a flow');
+      const pre = preconditions(req);
+      const out = await ctx.metrics.timeWrite('update', () => ctx.service.update(uid, body, callerOf(keyName(res), body), pre));
+      etag(res, out.version);
+      send(res, out.flow);
+    },
+  },
+  {
+    method: 'delete',
+    path: '/flows/:uid',
+    operationId: 'deleteFlow',
+    summary: 'Deletes a flow (one commit) and answers it as it was. `If-Match` → 412.',
+    tag: 'flows',
+    envelope: true,
+    auth: true,
+    params: [UID, IF_MATCH],
+    data: ref('Flow'),
+    errors: [401, 403, 404, 409, 412, 503],
+    handle: async (ctx, req, res) => {
+      const uid = param(req, 'uid');
+      const pre = preconditions(req);
+      const out = await ctx.metrics.timeWrite('delete', () => ctx.service.delete(uid, callerOf(keyName(res), undefined), pre));
+      send(res, out.flow);
+    },
+  },
+  {
+    method: 'get',
+    path: '/chat/flows',
+    operationId: 'listChatFlows',
+    summary: 'Lists the flows of category chat_flow or chat_agent (the filter DB-GPT means to apply).',
+    tag: 'flows',
+    envelope: true,
+    auth: true,
+    params: LIST_FILTERS,
+    data: ref('FlowPage'),
+    errors: [400, 401],
+    handle: (ctx, req, res) => listFlows(ctx, req, res, ['chat_flow', 'chat_agent']),
+  },
+  {
+    method: 'get',
+    path: '/flows/:uid/versions',
+    operationId: 'flowVersions',
+    summary: 'Extension: the history of a flow, newest first, as a PaginationResult.',
+    tag: 'extensions',
+    envelope: true,
+    auth: true,
+    params: [UID, ...PAGE],
+    data: ref('FlowVersionPage'),
+    errors: [400, 401, 404],
+    handle: async (ctx, req, res) => {
+      const { page, pageSize } = query(req).page();
+      send(res, await ctx.service.versions(param(req, 'uid'), page, pageSize));
+    },
+  },
+  {
+    method: 'post',
+    path: '/flows/:uid/revert',
+    operationId: 'revertFlow',
+    summary: 'Extension: makes a version of the flow current again, as one new commit. Body `{"version": "<commit>"}`.',
+    tag: 'extensions',
+    envelope: true,
+    auth: true,
+    params: [UID],
+    body: 'json',
+    requestSchema: { type: 'object', required: ['version'], properties: { version: { type: 'string' } } },
+    data: ref('Flow'),
+    errors: [400, 401, 403, 404, 409, 503],
+    handle: async (ctx, req, res) => {
+      const uid = param(req, 'uid');
+      const body = jsonBody(req, '{"version": "<commit>"}');
+      if (typeof body.version !== 'string' || body.version === '') {
+        throw new FlowregError('INVALID_INPUT', 'expected the commit id to revert to as a non-empty string', { loc: 'body.version' });
+      }
+      const version = body.version;
+      const out = await ctx.metrics.timeWrite('revert', () => ctx.service.revert(uid, version, callerOf(keyName(res), body)));
+      etag(res, out.version);
+      send(res, out.flow);
+    },
+  },
+  {
+    method: 'get',
+    path: '/flows/:uid/diff',
+    operationId: 'diffFlow',
+    summary: 'Extension: semantic diff between two versions (default: the version before `to`, and the current one).',
+    tag: 'extensions',
+    envelope: true,
+    auth: true,
+    params: [UID, str('Older version (commit id).', 'from'), str('Newer version (commit id); default the current one.', 'to')],
+    data: { type: 'object' },
+    errors: [400, 401, 404],
+    handle: async (ctx, req, res) => {
+      const q = query(req);
+      const from = q.string('from') || undefined;
+      const to = q.string('to') || undefined;
+      send(res, await ctx.service.diff(param(req, 'uid'), from, to));
+    },
+  },
+  {
+    method: 'get',
+    path: '/flow/export/:uid',
+    operationId: 'exportFlow',
+    summary: 'Exports `{"flow": …}`: as an attachment `<file_name or name with _→->.json` (format=file, default) or raw JSON without envelope (format=json).',
+    tag: 'io',
+    envelope: false,
+    auth: true,
+    params: [
+      UID,
+      { name: 'export_type', in: 'query', description: '`json` (default); `dbgpts` is not supported.', schema: { type: 'string', enum: ['json', 'dbgpts'], default: 'json' } },
+      { name: 'format', in: 'query', description: '`file` (default) or `json`.', schema: { type: 'string', enum: ['file', 'json'], default: 'file' } },
+      str('Attachment name without extension.', 'file_name'),
+      str('Ignored (DB-GPT filter).', 'user_name'),
+      str('Ignored (DB-GPT filter).', 'sys_code'),
+    ],
+    data: ref('FlowExport'),
+    errors: [400, 401, 404],
+    handle: async (ctx, req, res) => {
+      const q = query(req);
+      const exportType = q.choice('export_type', ['json', 'dbgpts'] as const, 'json');
+      const format = q.choice('format', ['file', 'json'] as const, 'file');
+      const fileName = q.string('file_name');
+      if (exportType === 'dbgpts') throw notSupported('export_type=dbgpts (a dbgpts package)', 'export as json, the {"flow": …} file DB-GPT imports');
+      const data = await ctx.service.exportFlow(param(req, 'uid'));
+      if (format === 'json') {
+        res.json(data);
+        return;
+      }
+      res.attachment(exportFileName(fileName, data.flow.name));
+      res.type('application/json').send(JSON.stringify(data, null, 4));
+    },
+  },
+  {
+    method: 'post',
+    path: '/flow/import',
+    operationId: 'importFlow',
+    summary: 'Imports an export file (multipart field `file`, `.json` with a top-level `flow`); `save_flow` (query or form field) also creates it.',
+    tag: 'io',
+    envelope: true,
+    auth: true,
+    params: [{ name: 'save_flow', in: 'query', description: 'Create the flow too (also accepted as a form field, as DB-GPT\'s UI sends it).', schema: { type: 'boolean', default: false } }],
+    body: 'multipart',
+    requestSchema: {
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', contentMediaType: 'application/json' }, save_flow: { type: 'boolean' } },
+    },
+    data: ref('Flow'),
+    errors: [400, 401, 409, 413],
+    handle: async (ctx, req, res) => {
+      const q = query(req);
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > ctx.bodyLimit + 64 * 1024) {
+        throw new FlowregError('PAYLOAD_TOO_LARGE', `the upload is ${declared} bytes; the limit is ${ctx.bodyLimit} bytes`);
+      }
+      const upload = await readUpload(req, 'file', ctx.bodyLimit);
+      let save = q.bool('save_flow', false);
+      if (q.string('save_flow') === undefined && upload.fields.save_flow !== undefined) {
+        save = new QueryReader({ save_flow: upload.fields.save_flow }).bool('save_flow', false);
+      }
+      const file = upload.file;
+      if (file === null) throw new FlowregError('INVALID_INPUT', 'Field required: a multipart file field named "file"', { loc: 'body.file' });
+      const ext = file.filename.includes('.') ? (file.filename.split('.').pop() as string).toLowerCase() : '';
+      if (ext === 'zip') throw notSupported('importing a dbgpts package (.zip)', 'import a .json export file ({"flow": …})');
+      if (ext !== 'json') throw new FlowregError('INVALID_INPUT', `invalid file extension ${JSON.stringify(ext)} of ${JSON.stringify(file.filename)}; expected a .json export file`, { loc: 'body.file' });
+      checkJsonDepth(file.data);
+      let json: unknown;
+      try {
+        json = JSON.parse(file.data.toString('utf8'));
+      } catch (err) {
+        throw new FlowregError('INVALID_INPUT', `the file is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { loc: 'body.file' });
+      }
+      if (typeof json !== 'object' || json === null || Array.isArray(json) || !Object.hasOwn(json, 'flow')) {
+        throw new FlowregError('INVALID_INPUT', 'invalid json file, missing \'flow\' key: expected {"flow": {…}} as DB-GPT exports it', { loc: 'body.file' });
+      }
+      const caller = callerOf(keyName(res), (json as { flow?: unknown }).flow);
+      const flow = save ? await ctx.metrics.timeWrite('import', () => ctx.service.importFlow(json, true, caller)) : await ctx.service.importFlow(json, false, caller);
+      send(res, flow);
+    },
+  },
+  {
+    method: 'get',
+    path: '/flow/templates',
+    operationId: 'flowTemplates',
+    summary: 'The template flows (fresh uids each call, as DB-GPT), as a PaginationResult.',
+    tag: 'io',
+    envelope: true,
+    auth: true,
+    params: [str('Ignored (DB-GPT filter).', 'user_name'), str('Ignored (DB-GPT filter).', 'sys_code'), ...PAGE],
+    data: ref('FlowPage'),
+    errors: [400, 401],
+    handle: async (ctx, req, res) => {
+      const { page, pageSize } = query(req).page();
+      send(res, await ctx.service.templates(page, pageSize));
+    },
+  },
+  {
+    method: 'get',
+    path: '/nodes',
+    operationId: 'listNodes',
+    summary: 'Operator and resource metadata found in the repository\'s flows (flowreg has no operator registry), filtered by `tags`.',
+    tag: 'nodes',
+    envelope: true,
+    auth: true,
+    params: [str('JSON object of tags every node must carry, e.g. {"order":"higher-order"}.', 'tags'), str('Ignored.', 'user_name'), str('Ignored.', 'sys_code')],
+    data: { type: 'array', items: ref('NodeMetadata') },
+    errors: [400, 401],
+    handle: async (ctx, req, res) => {
+      send(res, await ctx.service.nodes(parseTags(query(req).string('tags'))));
+    },
+  },
+  {
+    method: 'post',
+    path: '/nodes/refresh',
+    operationId: 'refreshNode',
+    summary: 'The stored metadata of one node (flowreg cannot recompute dynamic options).',
+    tag: 'nodes',
+    envelope: true,
+    auth: true,
+    body: 'json',
+    requestSchema: {
+      type: 'object',
+      required: ['id'],
+      properties: { id: { type: 'string' }, flow_type: { type: 'string', enum: ['operator', 'resource'] }, type_name: { type: 'string' }, type_cls: { type: 'string' }, refresh: { type: 'array' } },
+    },
+    data: ref('NodeMetadata'),
+    errors: [400, 401, 404],
+    handle: async (ctx, req, res) => {
+      const body = jsonBody(req, 'a node refresh request');
+      const { id, flow_type: flowType, type_cls: typeCls } = body;
+      if (typeof id !== 'string' || id === '') throw new FlowregError('INVALID_INPUT', 'Field required: the node id as a non-empty string', { loc: 'body.id' });
+      if (flowType !== undefined && flowType !== null && flowType !== 'operator' && flowType !== 'resource') {
+        throw new FlowregError('INVALID_INPUT', `expected "operator" or "resource", got ${JSON.stringify(flowType)}`, { loc: 'body.flow_type' });
+      }
+      if (typeCls !== undefined && typeCls !== null && typeof typeCls !== 'string') throw new FlowregError('INVALID_INPUT', 'expected a string', { loc: 'body.type_cls' });
+      send(res, await ctx.service.node(id, flowType ?? 'operator', typeCls ?? undefined));
+    },
+  },
+  {
+    method: 'post',
+    path: '/variables',
+    operationId: 'createVariable',
+    summary: 'Not supported: flowreg stores no variables (a flow keeps its own in `variables`).',
+    tag: 'variables',
+    envelope: true,
+    auth: true,
+    data: NOTHING,
+    errors: [400, 401],
+    handle: async () => {
+      throw notSupported('storing variables (POST /variables)', "a flow keeps its variables in its own `variables` list, and secrets are only referenced (${...}), never stored");
+    },
+  },
+  {
+    method: 'put',
+    path: '/variables/:id',
+    operationId: 'updateVariable',
+    summary: 'Not supported: flowreg stores no variables.',
+    tag: 'variables',
+    envelope: true,
+    auth: true,
+    params: [{ name: 'id', in: 'path', description: 'Variable id.', schema: { type: 'string' }, required: true }],
+    data: NOTHING,
+    errors: [400, 401],
+    handle: async () => {
+      throw notSupported('updating variables (PUT /variables/{id})', 'a flow keeps its variables in its own `variables` list');
+    },
+  },
+  {
+    method: 'get',
+    path: '/variables',
+    operationId: 'listVariables',
+    summary: 'An empty page: flowreg stores no variables. `key` is required, as in DB-GPT.',
+    tag: 'variables',
+    envelope: true,
+    auth: true,
+    params: [str('Variable key.', 'key', true), str('Scope.', 'scope'), str('Scope key.', 'scope_key'), str('User name.', 'user_name'), str('System code.', 'sys_code'), ...PAGE],
+    data: ref('PaginationResult'),
+    errors: [400, 401],
+    handle: async (_ctx, req, res) => {
+      const q = query(req);
+      if (q.string('key') === undefined) throw new FlowregError('INVALID_INPUT', 'Field required', { loc: 'query.key' });
+      const { page, pageSize } = q.page();
+      send(res, { items: [], total_count: 0, total_pages: 0, page, page_size: pageSize });
+    },
+  },
+  {
+    method: 'get',
+    path: '/variables/keys',
+    operationId: 'listVariableKeys',
+    summary: 'An empty list: flowreg stores no variables.',
+    tag: 'variables',
+    envelope: true,
+    auth: true,
+    params: [str('User name.', 'user_name'), str('System code.', 'sys_code'), str('Category.', 'category')],
+    data: { type: 'array', maxItems: 0 },
+    errors: [401],
+    handle: async (_ctx, _req, res) => {
+      send(res, []);
+    },
+  },
+  {
+    method: 'post',
+    path: '/flow/debug',
+    operationId: 'debugFlow',
+    summary: 'Not supported: flowreg stores flows, it does not run them.',
+    tag: 'service',
+    envelope: true,
+    auth: true,
+    data: NOTHING,
+    errors: [400, 401],
+    handle: async () => {
+      throw notSupported('running a flow (POST /flow/debug)', 'it stores and versions flows; run them in DB-GPT');
+    },
+  },
+  {
+    method: 'get',
+    path: '/flow/notebook/file/path',
+    operationId: 'flowNotebookPath',
+    summary: 'Not supported: python flows\' notebook files are not kept by flowreg.',
+    tag: 'service',
+    envelope: true,
+    auth: true,
+    params: [str('Flow uid.', 'flow_uid')],
+    data: NOTHING,
+    errors: [400, 401],
+    handle: async () => {
+      throw notSupported('the notebook file of a python flow (GET /flow/notebook/file/path)', 'flowreg keeps flow files, not notebooks');
+    },
+  },
+];
