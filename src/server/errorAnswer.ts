@@ -32,8 +32,11 @@ export function locOf(pointer: string, root = 'body'): string {
 export function validationMessage(findings: Finding[], root = 'body'): string {
   const errors = findings.filter((f) => f.severity === 'error');
   const shown = errors.length > 0 ? errors : findings;
-  const parts = shown.slice(0, MAX_FINDINGS).map((f) => `${locOf(f.path, root)}:${f.message};`);
-  if (shown.length > MAX_FINDINGS) parts.push(`${root}:and ${shown.length - MAX_FINDINGS} more findings;`);
+  // The schema stage can report one problem twice (two keywords, one value): say it once.
+  const parts = [...new Set(shown.map((f) => `${locOf(f.path, root)}:${f.message};`))];
+  const extra = parts.length - MAX_FINDINGS;
+  parts.splice(MAX_FINDINGS);
+  if (extra > 0) parts.push(`${root}:and ${extra} more findings;`);
   return parts.join('');
 }
 

@@ -27,6 +27,9 @@ export function readUpload(req: IncomingMessage, fileField: string, limit: numbe
     const out: Upload = { file: null, fields: {} };
     let tooLarge = false;
     parser.on('file', (name, stream, info) => {
+      // A body that ends mid-file fails the file stream too; the parser's own error answers it,
+      // but an unhandled stream error would take the process down.
+      stream.on('error', () => undefined);
       if (name !== fileField || out.file !== null) {
         stream.resume();
         return;

@@ -174,6 +174,7 @@ describe('error table', () => {
     expect(answer.body.err_code).toBe('E0001');
     expect(answer.body.err_msg).toMatch(/^body\.flow_data\.edges\.0\.target:/);
     const many = Array.from({ length: 60 }, (_, i) => f(`/n${i}`, 'bad'));
+    expect(validationMessage([f('/a', 'twice'), f('/a', 'twice')])).toBe('body.a:twice;');
     expect(validationMessage(many).endsWith('body.n49:bad;body:and 10 more findings;')).toBe(true);
     const crash = errorAnswer(new TypeError('x is undefined'));
     expect([crash.status, crash.internal, crash.body.err_code, crash.body.err_msg]).toEqual([500, true, '500', 'internal error: x is undefined']);
