@@ -78,7 +78,7 @@ describe('writes are commits, versions are ETags', () => {
         Array.from({ length: 10 }, async (_, i) => {
           // half guard with the body version (409), half with If-Match (412)
           const headers: Record<string, string> = { 'content-type': 'application/json' };
-          const body = { ...base.data, description: `writer ${i}` };
+          const body: Record<string, unknown> = { ...base.data, description: `writer ${i}` };
           if (i % 2 === 1) {
             headers['if-match'] = `"${v0}"`;
             delete body.version;
