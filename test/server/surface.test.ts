@@ -95,6 +95,20 @@ describe('OpenAPI document', () => {
   });
 });
 
+describe('docs/api.md', () => {
+  it('names every route with its method', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
+    for (const group of routeGroups()) {
+      for (const r of group.routes) {
+        const path = openApiPath(r.path);
+        // the path ends there (a backtick, a space or a query), so GET /flows is not found inside GET /flows/{uid}
+        const named = new RegExp(`${`${r.method.toUpperCase()} ${path}`.replace(/[{}?/]/g, '\\$&')}[\`?\\s]`).test(doc);
+        expect([r.method, path, named]).toEqual([r.method, path, true]);
+      }
+    }
+  });
+});
+
 describe('metrics and logs', () => {
   it('exposes request and commit latency by route template, and flow gauges', async () => {
     const h = await harness({ files: files() });
