@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, promises as fsp, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, promises as fsp, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import git from 'isomorphic-git';
@@ -9,11 +9,13 @@ import { schemaRefFor } from '../core/schemaRef.ts';
 import type { Finding, FlowFile } from '../core/types.ts';
 import { FlowregError } from '../errors/index.ts';
 import { emptyIndex, getEntry, parseIndex, serializeIndex, setEntry, type GitIndex } from './gitIndex.ts';
-import { compareTreeEntries, hashObject, serializeCommit, serializeTree, writeObject, type Signature, type TreeEntry } from './gitObjects.ts';
+import { compareTreeEntries, hashObject, serializeCommit, serializeTree, writeObject, type TreeEntry } from './gitObjects.ts';
 import { HistoryIndex, isFlowPath, type CommitRecord } from './historyIndex.ts';
 import { inspectFlow } from './inspectFlow.ts';
 import { ObjectStore } from './objectStore.ts';
-import { readHead, updateRef } from './refs.ts';
+import { readHead, updateRef, writeRefFile } from './refs.ts';
+import { Remote, type RemoteOptions } from './Remote.ts';
+import { TreeDiffer } from './treeDiff.ts';
 import { acquireRepoLock, hasStaleLock, releaseRepoLock, type HeldLock } from './repoLock.ts';
 import { checkFlowName, checkFlowUid, flowPath } from './safePath.ts';
 import { SummaryCache, type FlowSummary } from './summaryCache.ts';
@@ -37,6 +39,10 @@ export interface StoreOptions {
   durable?: boolean;
   /** The clock, in milliseconds since the epoch. */
   now?: () => number;
+  /** Sync with a remote: clone on first start, push every write, fast-forward on fetch. */
+  remote?: RemoteOptions;
+  /** `direct` (default): writes go to the branch; `branch`: each write goes to a new branch for review. */
+  writeMode?: 'direct' | 'branch';
 }
 
 /** One flow file of the working tree, as the store sees it. */
@@ -109,13 +115,45 @@ export interface WriteResult {
   path: string | null;
   file: FlowFile | null;
   previous: CurrentFlow | null;
+  /** In branch write mode: the branch the change was pushed to. */
+  branch?: string;
+}
+
+/** One file a branch move changes: its blob before and after (null: absent), and its new mode. */
+interface FileChange {
+  path: string;
+  oldBlob: string | null;
+  newBlob: string | null;
+  mode?: string;
 }
 
 interface Journal {
   ref: string;
   oldHead: string | null;
   newHead: string;
-  files: Array<{ path: string; oldBlob: string | null; newBlob: string | null }>;
+  files: FileChange[];
+}
+
+/** Sync facts for the status endpoint: when the last fetch and push happened and how they ended. */
+export interface SyncEvent {
+  time: number;
+  error: string | null;
+}
+
+/** The store's view of its branch and remote (design §5, sync status). */
+export interface SyncStatus {
+  branch: string | null;
+  head: string | null;
+  remote: string | null;
+  remoteHead: string | null;
+  ahead: number;
+  behind: number;
+  diverged: boolean;
+  writeMode: 'direct' | 'branch';
+  lastFetch: SyncEvent | null;
+  lastPush: SyncEvent | null;
+  /** Why the last fast-forward could not happen, if it could not. */
+  blocked: string | null;
 }
 
 const DEFAULT_COMMITTER: Identity = { name: 'flowreg', email: 'flowreg@localhost' };
@@ -136,6 +174,9 @@ export class GitStore {
   private readonly history: HistoryIndex;
   private readonly summaries: SummaryCache;
   private readonly queue = new WriteQueue();
+  private readonly remote: Remote | null;
+  private readonly writeMode: 'direct' | 'branch';
+  private readonly syncState: { lastFetch: SyncEvent | null; lastPush: SyncEvent | null; blocked: string | null } = { lastFetch: null, lastPush: null, blocked: null };
   private records = new Map<string, FlowRecord & { stat: StatKey }>();
   private headBlobs = new Map<string, string>();
   private headOid: string | null = null;
@@ -153,6 +194,8 @@ export class GitStore {
     const cacheDir = join(this.gitdir, 'flowreg');
     this.history = new HistoryIndex(this.objects, join(cacheDir, 'history.json'), this.flowsDir);
     this.summaries = new SummaryCache(join(cacheDir, 'flows.json'));
+    this.remote = opts.remote ? new Remote(opts.dir, opts.remote) : null;
+    this.writeMode = opts.writeMode ?? 'direct';
   }
 
   /**
@@ -163,9 +206,11 @@ export class GitStore {
   static async open(opts: StoreOptions): Promise<GitStore> {
     if (!existsSync(join(opts.dir, '.git'))) {
       await fsp.mkdir(opts.dir, { recursive: true });
-      await git.init({ fs, dir: opts.dir, defaultBranch: 'main' });
+      if (opts.remote) await new Remote(opts.dir, opts.remote).clone();
+      else await git.init({ fs, dir: opts.dir, defaultBranch: 'main' });
     }
     const store = new GitStore(opts);
+    await store.remote?.configure();
     if (hasStaleLock(store.gitdir)) {
       // a flowreg process died mid-write: take the lock (which recovers) and give it back
       const lock = await acquireRepoLock(store.gitdir, () => store.recover());
@@ -312,6 +357,105 @@ export class GitStore {
     return { path: found.path, file: v as FlowFile };
   }
 
+  /**
+   * Fetches the remote branch and fast-forwards the local branch, working tree and index to it.
+   * A local branch with commits the remote lacks, or local edits in the way, are never
+   * overwritten: the reason is kept for status() and nothing moves. Returns the paths that changed.
+   */
+  async sync(): Promise<string[]> {
+    if (!this.remote) return [];
+    try {
+      await this.remote.fetch();
+      this.syncState.lastFetch = { time: this.now(), error: null };
+    } catch (err) {
+      this.syncState.lastFetch = { time: this.now(), error: err instanceof Error ? err.message : String(err) };
+      throw err;
+    }
+    return this.queue.run(() => this.fastForwardUnlocked());
+  }
+
+  private async fastForwardUnlocked(): Promise<string[]> {
+    const remoteHead = this.remote?.trackedHead() ?? null;
+    const head = readHead(this.gitdir);
+    if (!remoteHead || !head.ref || head.oid === remoteHead) {
+      this.syncState.blocked = null;
+      return [];
+    }
+    if (head.oid && this.isAncestor(remoteHead, head.oid)) return []; // local is ahead: the next push carries it
+    if (head.oid && !this.isAncestor(head.oid, remoteHead)) {
+      this.syncState.blocked = `the local branch has diverged from ${this.remote?.url}: it has commits the remote does not; resolve by hand`;
+      return [];
+    }
+    this.checkRepoState();
+    const lock = await acquireRepoLock(this.gitdir, () => this.recover());
+    let released = false;
+    try {
+      await this.refreshUnlockedHead();
+      if (this.headOid !== head.oid) return [];
+      const index = this.readIndex();
+      const files = this.diffCommits(head.oid, remoteHead);
+      try {
+        this.checkClean(files, index);
+      } catch (err) {
+        this.syncState.blocked = err instanceof Error ? err.message : String(err);
+        return [];
+      }
+      released = true;
+      this.applyLocally(lock, head.ref, head.oid, remoteHead, files, index, `fast-forward: ${this.remote?.url}`, this.now());
+      this.history.update(remoteHead);
+      await this.afterMove(remoteHead, files);
+      this.syncState.blocked = null;
+      return files.map((f) => f.path);
+    } finally {
+      if (!released) releaseRepoLock(this.gitdir, lock, false);
+    }
+  }
+
+  /** Branch, heads, ahead/behind and the last fetch and push (design §5). */
+  status(): SyncStatus {
+    const head = readHead(this.gitdir);
+    const remoteHead = this.remote?.trackedHead() ?? null;
+    const count = (from: string | null, exclude: string | null): number => {
+      if (!from) return 0;
+      const stop = new Set<string>();
+      if (exclude) {
+        const stack = [exclude];
+        while (stack.length > 0 && stop.size < 100_000) {
+          const o = stack.pop() as string;
+          if (stop.has(o)) continue;
+          stop.add(o);
+          stack.push(...(this.history.commit(o)?.p ?? safeParents(this.objects, o)));
+        }
+      }
+      let n = 0;
+      const seen = new Set<string>();
+      const stack = [from];
+      while (stack.length > 0 && n < 100_000) {
+        const o = stack.pop() as string;
+        if (seen.has(o) || stop.has(o)) continue;
+        seen.add(o);
+        n++;
+        stack.push(...(this.history.commit(o)?.p ?? safeParents(this.objects, o)));
+      }
+      return n;
+    };
+    const ahead = this.remote ? count(head.oid, remoteHead) : 0;
+    const behind = this.remote ? count(remoteHead, head.oid) : 0;
+    return {
+      branch: head.branch,
+      head: head.oid,
+      remote: this.remote?.url ?? null,
+      remoteHead,
+      ahead,
+      behind,
+      diverged: ahead > 0 && behind > 0,
+      writeMode: this.writeMode,
+      lastFetch: this.syncState.lastFetch,
+      lastPush: this.syncState.lastPush,
+      blocked: this.syncState.blocked,
+    };
+  }
+
   /** Serializes `op` with every other write and runs it (see WriteOp). */
   write(op: WriteOp): Promise<WriteResult> {
     return this.queue.run(() => this.writeUnlocked(op));
@@ -321,7 +465,7 @@ export class GitStore {
     checkFlowUid(op.uid);
     this.checkRepoState();
     const lock = await acquireRepoLock(this.gitdir, () => this.recover());
-    let commitIndex = false;
+    let released = false;
     try {
       if (lock.recoveredStale) this.indexCache = null;
       // HEAD, the index and the flow's own file may have changed outside flowreg
@@ -329,22 +473,8 @@ export class GitStore {
       const headState = readHead(this.gitdir);
       if (!headState.ref) throw new FlowregError('REPO_BUSY', 'HEAD is detached; check out a branch before writing', {});
       const index = this.readIndex();
-      const matches = this.byUid(op.uid);
-      for (const r of matches) await this.recheck(r.path, index);
-      const currentRecs = this.byUid(op.uid);
-      if (currentRecs.length > 1) {
-        throw new FlowregError('FLOW_EXISTS', `uid ${op.uid} is declared by ${currentRecs.length} files (${currentRecs.map((r) => r.path).join(', ')}); fix the repository first`, { uid: op.uid });
-      }
-      const rec = currentRecs[0] ?? null;
-      let current: CurrentFlow | null = null;
-      if (rec) {
-        const info = this.versionOf(op.uid, rec);
-        const indexBlob = getEntry(index, rec.path)?.oid ?? null;
-        if (rec.blob !== rec.headBlob || indexBlob !== rec.headBlob) {
-          throw new FlowregError('FILE_MODIFIED', `${rec.path} has uncommitted changes; commit or discard them before writing through flowreg`, { path: rec.path });
-        }
-        current = { path: rec.path, file: await this.readFile(rec.path), version: info.version };
-      }
+      if (this.remote && this.writeMode === 'direct') this.checkNotAhead();
+      const { rec, current } = await this.currentOf(op.uid, index);
       if (op.baseVersion !== undefined && OID.test(op.baseVersion)) {
         const now = current ? current.version : null;
         if (now !== op.baseVersion) {
@@ -357,92 +487,252 @@ export class GitStore {
       }
       const next = op.apply(current);
       if (next === null && current === null) throw new FlowregError('FLOW_NOT_FOUND', `Flow ${op.uid} not found`, { uid: op.uid });
-
-      const changes: Journal['files'] = [];
-      let newPath: string | null = null;
-      let text: string | null = null;
-      if (next) {
-        if (next.uid !== op.uid) throw new FlowregError('INVALID_INPUT', `a write may not change a flow's uid (${op.uid} → ${String(next.uid)})`);
-        const name = checkFlowName(next.name);
-        const folder = current ? posix.relative(this.flowsDir, posix.dirname(current.path)) : '';
-        newPath = flowPath(this.flowsDir, folder, name);
-        this.checkNameFree(name, newPath, rec?.path ?? null);
-        text = formatFlow(next, { schemaRef: schemaRefFor(newPath) });
-        const blob = hashObject('blob', Buffer.from(text));
-        if (current && newPath === current.path && blob === rec?.headBlob) {
-          return { commit: null, path: newPath, file: next, previous: current };
-        }
-        if (current && current.path !== newPath) changes.push({ path: current.path, oldBlob: rec?.headBlob ?? null, newBlob: null });
-        changes.push({ path: newPath, oldBlob: current && current.path === newPath ? (rec?.headBlob ?? null) : (this.headBlobs.get(newPath) ?? null), newBlob: blob });
-      } else if (current) {
-        changes.push({ path: current.path, oldBlob: rec?.headBlob ?? null, newBlob: null });
-      }
-
-      // 1. objects: blob, trees, commit (unreferenced until the ref moves)
-      if (text !== null) writeObject(this.gitdir, 'blob', Buffer.from(text), this.durable);
-      const rootTree = this.headOid ? this.objects.commit(this.headOid).tree : null;
-      const newRoot = this.writeTreeWith(rootTree, changes);
+      const prepared = this.prepare(op, rec, current, next);
+      if (prepared.changes.length === 0) return { commit: null, path: prepared.newPath, file: next, previous: current };
+      if (prepared.text !== null) writeObject(this.gitdir, 'blob', Buffer.from(prepared.text), this.durable);
       const nowMs = this.now();
-      const when = (): Signature => ({ name: '', email: '', timestamp: Math.floor(nowMs / 1000), timezoneOffset: -new Date(nowMs).getTimezoneOffset() });
       const name = (next ?? current?.file)?.name as string;
       const message = `${op.verb} flow ${name} (${op.uid})\n\nFlow-Uid: ${op.uid}\n`;
-      const commit = serializeCommit({
-        tree: newRoot,
-        parents: this.headOid ? [this.headOid] : [],
-        author: { ...when(), name: op.author.name, email: op.author.email },
-        committer: { ...when(), name: this.committer.name, email: this.committer.email },
-        message,
-      });
-      const commitOid = writeObject(this.gitdir, 'commit', commit, this.durable);
 
-      // 2. the journal: what to roll forward or back if the process dies from here on
-      const journal: Journal = { ref: headState.ref, oldHead: this.headOid, newHead: commitOid, files: changes };
-      this.writeJournal(journal);
+      if (this.writeMode === 'branch') {
+        // the main branch stays as it is: the change goes to a branch of its own, for review
+        const base = (this.remote ? await this.remote.fetch() : null) ?? this.headOid;
+        const commitOid = this.buildCommit(base, prepared.changes, op.author, message, nowMs);
+        const branch = `flowreg/${name}-${commitOid.slice(0, 7)}`;
+        writeRefFile(this.gitdir, `refs/heads/${branch}`, commitOid);
+        if (this.remote && (await this.remote.push(commitOid, branch)) !== 'ok') {
+          throw new FlowregError('PUSH_REJECTED', `the remote refused the new branch ${branch}`, { branch });
+        }
+        return { commit: commitOid, path: prepared.newPath, file: next, previous: current, branch };
+      }
 
-      // 3. the working tree and the new index (written into the index lock we hold)
-      for (const ch of changes) {
-        if (ch.newBlob === null) unlinkQuiet(join(this.dir, ch.path));
-        else this.writeWorkingFile(ch.path, text as string);
-        const stat = ch.newBlob === null ? null : statSync(join(this.dir, ch.path), { bigint: true });
-        setEntry(index, ch.path, ch.newBlob, stat);
+      const localHead = this.headOid;
+      let base = localHead;
+      let commitOid = this.buildCommit(base, prepared.changes, op.author, message, nowMs);
+      let pulled: FileChange[] = [];
+      if (this.remote) {
+        // acknowledged only once the remote has it: push first, then move the local branch
+        for (let attempt = 0; ; attempt++) {
+          const pushed = await this.remote.push(commitOid);
+          this.syncState.lastPush = { time: this.now(), error: null };
+          if (pushed === 'ok') break;
+          const remoteHead = await this.remote.fetch();
+          this.syncState.lastFetch = { time: this.now(), error: null };
+          if (attempt >= 8 || !remoteHead) throw new FlowregError('PUSH_REJECTED', `the remote kept rejecting the push of flow ${op.uid}; try again`, { uid: op.uid });
+          if (base && !this.isAncestor(base, remoteHead)) {
+            throw new FlowregError('BRANCH_DIVERGED', `the local branch and ${this.remote.url} have diverged; resolve it by hand before writing`, {});
+          }
+          const remoteChanges = this.diffCommits(base, remoteHead);
+          if (this.touchesFlow(remoteChanges, prepared.changes, op.uid)) {
+            throw new FlowregError('PUSH_REJECTED', `flow ${op.uid} changed on the remote since it was read; read it again and retry`, { uid: op.uid });
+          }
+          pulled = this.mergeChanges(pulled, remoteChanges);
+          this.checkClean(pulled, index);
+          base = remoteHead;
+          commitOid = this.buildCommit(base, prepared.changes, op.author, message, nowMs);
+        }
+      }
+
+      // the commit point: the local branch moves from its old head to the new commit
+      const files = this.mergeChanges(pulled, prepared.changes);
+      released = true;
+      this.applyLocally(lock, headState.ref, localHead, commitOid, files, index, `commit: ${message}`, nowMs);
+      for (const ch of prepared.changes) if (ch.newBlob) this.history.noteBlob(ch.newBlob, op.uid);
+      if (pulled.length === 0) {
+        this.history.addOwnCommit(commitOid, {
+          p: base ? [base] : [],
+          t: Math.floor(nowMs / 1000),
+          tz: -new Date(nowMs).getTimezoneOffset(),
+          an: op.author.name,
+          ae: op.author.email,
+          at: Math.floor(nowMs / 1000),
+          s: message.split('\n')[0] as string,
+          u: [op.uid],
+        });
+      } else this.history.update(commitOid);
+      await this.afterMove(commitOid, files);
+      return { commit: commitOid, path: prepared.newPath, file: next, previous: current };
+    } finally {
+      if (!released) releaseRepoLock(this.gitdir, lock, false);
+    }
+  }
+
+  /** The record and content of flow `uid`, refusing a flow whose file has uncommitted changes. */
+  private async currentOf(uid: string, index: GitIndex): Promise<{ rec: FlowRecord | null; current: CurrentFlow | null }> {
+    for (const r of this.byUid(uid)) await this.recheck(r.path, index);
+    const recs = this.byUid(uid);
+    if (recs.length > 1) {
+      throw new FlowregError('FLOW_EXISTS', `uid ${uid} is declared by ${recs.length} files (${recs.map((r) => r.path).join(', ')}); fix the repository first`, { uid });
+    }
+    const rec = recs[0] ?? null;
+    if (!rec) return { rec: null, current: null };
+    const indexBlob = getEntry(index, rec.path)?.oid ?? null;
+    if (rec.blob !== rec.headBlob || indexBlob !== rec.headBlob) {
+      throw new FlowregError('FILE_MODIFIED', `${rec.path} has uncommitted changes; commit or discard them before writing through flowreg`, { path: rec.path });
+    }
+    return { rec, current: { path: rec.path, file: await this.readFile(rec.path), version: this.versionOf(uid, rec).version } };
+  }
+
+  /** The file changes of a write: the flow's new path and text, and the blobs that change. */
+  private prepare(op: WriteOp, rec: FlowRecord | null, current: CurrentFlow | null, next: FlowFile | null): { changes: FileChange[]; newPath: string | null; text: string | null } {
+    const changes: FileChange[] = [];
+    if (!next) {
+      if (current) changes.push({ path: current.path, oldBlob: rec?.headBlob ?? null, newBlob: null });
+      return { changes, newPath: null, text: null };
+    }
+    if (next.uid !== op.uid) throw new FlowregError('INVALID_INPUT', `a write may not change a flow's uid (${op.uid} → ${String(next.uid)})`);
+    const name = checkFlowName(next.name);
+    const folder = current ? posix.relative(this.flowsDir, posix.dirname(current.path)) : '';
+    const newPath = flowPath(this.flowsDir, folder, name);
+    this.checkNameFree(name, newPath, rec?.path ?? null);
+    const text = formatFlow(next, { schemaRef: schemaRefFor(newPath) });
+    const blob = hashObject('blob', Buffer.from(text));
+    if (current && newPath === current.path && blob === rec?.headBlob) return { changes, newPath, text };
+    if (current && current.path !== newPath) changes.push({ path: current.path, oldBlob: rec?.headBlob ?? null, newBlob: null });
+    changes.push({ path: newPath, oldBlob: current && current.path === newPath ? (rec?.headBlob ?? null) : (this.headBlobs.get(newPath) ?? null), newBlob: blob });
+    return { changes, newPath, text };
+  }
+
+  /** Writes the trees and the commit of `changes` on top of `parent`; returns the commit id. */
+  private buildCommit(parent: string | null, changes: FileChange[], author: Identity, message: string, nowMs: number): string {
+    const rootTree = parent ? this.objects.commit(parent).tree : null;
+    const tree = this.writeTreeWith(rootTree, changes);
+    const when = { timestamp: Math.floor(nowMs / 1000), timezoneOffset: -new Date(nowMs).getTimezoneOffset() };
+    const commit = serializeCommit({
+      tree,
+      parents: parent ? [parent] : [],
+      author: { ...when, name: author.name, email: author.email },
+      committer: { ...when, name: this.committer.name, email: this.committer.email },
+      message,
+    });
+    return writeObject(this.gitdir, 'commit', commit, this.durable);
+  }
+
+  /**
+   * Moves the branch from `oldHead` to `newHead` in the working tree, the index and the ref, as
+   * one journaled step: files first, the new index into the lock we hold, then the ref
+   * (compare-and-swap), then the index is renamed into place, which releases git's lock.
+   */
+  private applyLocally(lock: HeldLock, ref: string, oldHead: string | null, newHead: string, files: FileChange[], index: GitIndex, reflog: string, nowMs: number): void {
+    try {
+      this.writeJournal({ ref, oldHead, newHead, files });
+      for (const ch of files) {
+        const full = join(this.dir, ch.path);
+        if (ch.newBlob === null) unlinkQuiet(full);
+        else this.writeWorkingFile(ch.path, this.objects.readTyped(ch.newBlob, 'blob'), ch.mode);
+        setEntry(index, ch.path, ch.newBlob, ch.newBlob === null ? null : lstatSync(full, { bigint: true }), ch.mode === undefined ? 0o100644 : Number.parseInt(ch.mode, 8));
       }
       const indexBytes = serializeIndex(index);
       writeSync(lock.indexLock, indexBytes, 0, indexBytes.length, 0);
       ftruncateSync(lock.indexLock, indexBytes.length);
       if (this.durable) fsyncSync(lock.indexLock);
-
-      // 4. the commit point: the branch moves (compare-and-swap against the HEAD we built on)
-      updateRef(this.gitdir, headState.ref, this.headOid, commitOid, { who: sigLine(this.committer, nowMs), message: `commit: ${message}` }, this.durable);
-      commitIndex = true;
-      closeSync(lock.indexLock);
-      renameSync(join(this.gitdir, 'index.lock'), join(this.gitdir, 'index'));
-      this.rememberIndex(index);
-      this.removeJournal();
-
-      // 5. in-memory state follows
-      const rec2: CommitRecord = {
-        p: this.headOid ? [this.headOid] : [],
-        t: Math.floor(nowMs / 1000),
-        tz: -new Date(nowMs).getTimezoneOffset(),
-        an: op.author.name,
-        ae: op.author.email,
-        at: Math.floor(nowMs / 1000),
-        s: message.split('\n')[0] as string,
-        u: [op.uid],
-      };
-      for (const ch of changes) {
-        if (ch.newBlob) {
-          this.history.noteBlob(ch.newBlob, op.uid);
-          this.headBlobs.set(ch.path, ch.newBlob);
-        } else this.headBlobs.delete(ch.path);
+      updateRef(this.gitdir, ref, oldHead, newHead, { who: sigLine(this.committer, nowMs), message: reflog }, this.durable);
+    } catch (err) {
+      // nothing moved: put the files back as they were and give up the lock
+      for (const ch of files) {
+        const full = join(this.dir, ch.path);
+        if (ch.oldBlob === null) unlinkQuiet(full);
+        else this.writeWorkingFile(ch.path, this.objects.readTyped(ch.oldBlob, 'blob'));
       }
-      this.history.addOwnCommit(commitOid, rec2);
-      this.headOid = commitOid;
-      for (const ch of changes) await this.recheck(ch.path, null);
-      return { commit: commitOid, path: newPath, file: next, previous: current };
-    } finally {
-      if (commitIndex) unlinkQuiet(join(this.gitdir, 'flowreg.lock'));
-      else releaseRepoLock(this.gitdir, lock, false);
+      this.removeJournal();
+      releaseRepoLock(this.gitdir, lock, false);
+      throw err;
+    }
+    closeSync(lock.indexLock);
+    renameSync(join(this.gitdir, 'index.lock'), join(this.gitdir, 'index'));
+    this.rememberIndex(index);
+    this.removeJournal();
+    unlinkQuiet(join(this.gitdir, 'flowreg.lock'));
+  }
+
+  /** In-memory state after the branch moved to `head` through `files`. */
+  private async afterMove(head: string, files: FileChange[]): Promise<void> {
+    for (const ch of files) {
+      if (!isFlowPath(ch.path, this.flowsDir)) continue;
+      if (ch.newBlob) this.headBlobs.set(ch.path, ch.newBlob);
+      else this.headBlobs.delete(ch.path);
+    }
+    this.headOid = head;
+    for (const ch of files) if (isFlowPath(ch.path, this.flowsDir)) await this.recheck(ch.path, null);
+  }
+
+  /** Blob changes from commit `from` to commit `to`, over the whole tree. */
+  private diffCommits(from: string | null, to: string): FileChange[] {
+    const a = from ? this.objects.commit(from).tree : null;
+    const b = this.objects.commit(to).tree;
+    return new TreeDiffer(this.objects).diff(a, b, '').map((c) => ({ path: c.path, oldBlob: c.oldOid, newBlob: c.newOid, ...(c.mode ? { mode: c.mode } : {}) }));
+  }
+
+  /** Composes two successive change lists (first `a`, then `b`) into one. */
+  private mergeChanges(a: FileChange[], b: FileChange[]): FileChange[] {
+    const byPath = new Map<string, FileChange>();
+    for (const ch of a) byPath.set(ch.path, ch);
+    for (const ch of b) {
+      const prev = byPath.get(ch.path);
+      byPath.set(ch.path, prev ? { ...ch, oldBlob: prev.oldBlob } : ch);
+    }
+    return [...byPath.values()].filter((ch) => ch.oldBlob !== ch.newBlob || ch.mode !== undefined);
+  }
+
+  /** True when remote changes touch the files of this write or another file of the same flow. */
+  private touchesFlow(remote: FileChange[], mine: FileChange[], uid: string): boolean {
+    const paths = new Set(mine.map((c) => c.path));
+    for (const ch of remote) {
+      if (paths.has(ch.path)) return true;
+      if (!isFlowPath(ch.path, this.flowsDir)) continue;
+      for (const blob of [ch.oldBlob, ch.newBlob]) if (blob && this.history.uidOfBlob(blob) === uid) return true;
+    }
+    return false;
+  }
+
+  /** Refuses to move files over local changes: each file must hold its old content (or be absent). */
+  private checkClean(files: FileChange[], index: GitIndex): void {
+    for (const ch of files) {
+      const full = join(this.dir, ch.path);
+      let have: string | null = null;
+      try {
+        const st = lstatSync(full, { bigint: true });
+        const entry = getEntry(index, ch.path);
+        if (entry && this.indexCache?.index === index && statMatches(entry, st, this.indexCache.mtimeNs)) have = entry.oid;
+        else have = st.isSymbolicLink() ? hashObject('blob', Buffer.from(readlinkSync(full))) : hashObject('blob', readFileSync(full));
+      } catch {
+        have = null;
+      }
+      if (have !== ch.oldBlob) {
+        throw new FlowregError('FILE_MODIFIED', `${ch.path} has local changes that the remote's changes would overwrite; commit or discard them`, { path: ch.path });
+      }
+    }
+  }
+
+  /** True when commit `a` is `b` or one of its ancestors. */
+  private isAncestor(a: string, b: string): boolean {
+    if (a === b) return true;
+    const seen = new Set<string>([b]);
+    const stack = [b];
+    while (stack.length > 0) {
+      const oid = stack.pop() as string;
+      const parents = this.history.commit(oid)?.p ?? this.objects.commit(oid).parents;
+      for (const p of parents) {
+        if (p === a) return true;
+        if (!seen.has(p)) {
+          seen.add(p);
+          stack.push(p);
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Refuses writes while the local branch holds commits the remote does not (made by hand). */
+  private checkNotAhead(): void {
+    const remoteHead = this.remote?.trackedHead() ?? null;
+    if (!this.headOid || this.headOid === remoteHead) return;
+    if (remoteHead === null || !this.isAncestor(this.headOid, remoteHead)) {
+      throw new FlowregError(
+        'BRANCH_DIVERGED',
+        `the local branch has commits that ${this.remote?.url} does not (made outside flowreg); push or reset them by hand before writing`,
+        { head: this.headOid, remoteHead },
+      );
     }
   }
 
@@ -477,7 +767,7 @@ export class GitStore {
   }
 
   /** Writes new trees for `changes` on top of `rootTree` and returns the new root tree id. */
-  private writeTreeWith(rootTree: string | null, changes: Journal['files']): string {
+  private writeTreeWith(rootTree: string | null, changes: FileChange[]): string {
     const byDir = new Map<string, Array<{ name: string; blob: string | null }>>();
     for (const ch of changes) {
       const dir = posix.dirname(ch.path);
@@ -527,16 +817,23 @@ export class GitStore {
     return rewrite(rootTree, '') as string;
   }
 
-  private writeWorkingFile(path: string, text: string): void {
+  private writeWorkingFile(path: string, content: string | Uint8Array, mode?: string): void {
     const full = join(this.dir, path);
     mkdirSync(join(full, '..'), { recursive: true });
+    if (mode === '160000') return; // a submodule: its folder is not flowreg's to fill
     const tmp = join(full, '..', `.${posix.basename(path)}.flowreg-${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, text);
-      if (this.durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    if (mode === '120000') {
+      unlinkQuiet(tmp);
+      symlinkSync(Buffer.from(content).toString('utf8'), tmp);
+    } else {
+      const fd = openSync(tmp, 'w', mode === '100755' ? 0o755 : 0o644);
+      try {
+        if (typeof content === 'string') writeSync(fd, content);
+        else writeSync(fd, content, 0, content.byteLength);
+        if (this.durable) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
     }
     renameSync(tmp, full);
   }
@@ -745,6 +1042,14 @@ export class GitStore {
 }
 
 type StatKey = string;
+
+function safeParents(objects: ObjectStore, oid: string): string[] {
+  try {
+    return objects.commit(oid).parents;
+  } catch {
+    return [];
+  }
+}
 
 function unlinkQuiet(path: string): void {
   try {

@@ -182,7 +182,7 @@ export function getEntry(index: GitIndex, path: string): IndexEntry | undefined 
 }
 
 /** Sets (or, with `stat` null, removes) the entry for `path`; the index is changed in place. */
-export function setEntry(index: GitIndex, path: string, oid: string | null, stat: BigIntStats | null): void {
+export function setEntry(index: GitIndex, path: string, oid: string | null, stat: BigIntStats | null, mode = 0o100644): void {
   invalidateCacheTree(index.cacheTree, path);
   const at = findEntry(index.entries, path);
   if (oid === null || stat === null) {
@@ -193,7 +193,7 @@ export function setEntry(index: GitIndex, path: string, oid: string | null, stat
   const entry: IndexEntry = {
     path,
     oid,
-    mode: 0o100644,
+    mode,
     stage: 0,
     ctimeSec: u32(stat.ctimeNs / 1_000_000_000n),
     ctimeNsec: u32(stat.ctimeNs % 1_000_000_000n),

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
 
@@ -96,4 +96,13 @@ export function updateRef(
       // the reflog is a convenience; the ref itself has moved
     }
   }
+}
+
+/** Points `ref` at `oid` without a compare-and-swap (for refs only flowreg writes: tracking and scratch refs), atomically. */
+export function writeRefFile(gitdir: string, ref: string, oid: string): void {
+  const path = join(gitdir, ref);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.flowreg-${process.pid}.tmp`;
+  writeFileSync(tmp, `${oid}\n`);
+  renameSync(tmp, path);
 }

@@ -5,6 +5,8 @@ export interface PathChange {
   path: string;
   oldOid: string | null;
   newOid: string | null;
+  /** The new entry's mode (`100644`, `100755`, `120000`…), when there is one. */
+  mode?: string;
 }
 
 const TREE_MODE = Buffer.from('40000 ');
@@ -108,7 +110,7 @@ export class TreeDiffer {
     if (aTree || bTree) this.walk(aTree, bTree, path, out);
     const aBlob = ea && !ea.tree ? ea.oid : null;
     const bBlob = eb && !eb.tree ? eb.oid : null;
-    if (aBlob !== bBlob) out.push({ path, oldOid: aBlob, newOid: bBlob });
+    if (aBlob !== bBlob || (ea && eb && !ea.tree && !eb.tree && ea.mode !== eb.mode)) out.push({ path, oldOid: aBlob, newOid: bBlob, ...(eb && !eb.tree ? { mode: eb.mode } : {}) });
   }
 
   /** The blob or tree id at `path` inside `tree`, or null. */
@@ -142,10 +144,11 @@ function compareNames(a: Buffer, b: Buffer): number {
   return Buffer.compare(a, b);
 }
 
-function readEntry(buf: Buffer, at: number): { name: string; oid: string; tree: boolean } {
+function readEntry(buf: Buffer, at: number): { name: string; oid: string; tree: boolean; mode: string } {
   const sp = buf.indexOf(0x20, at);
   const nul = buf.indexOf(0, sp);
   return {
+    mode: buf.toString('latin1', at, sp),
     name: buf.toString('utf8', sp + 1, nul),
     oid: buf.toString('hex', nul + 1, nul + 21),
     tree: buf.compare(TREE_MODE, 0, TREE_MODE.length, at, at + TREE_MODE.length) === 0,

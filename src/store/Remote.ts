@@ -1,0 +1,121 @@
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { FlowregError } from '../errors/index.ts';
+import { readRef, writeRefFile } from './refs.ts';
+
+/** Where the store syncs: a remote repository (http or https) and its branch. */
+export interface RemoteOptions {
+  url: string;
+  branch: string;
+  /** Name of the remote in .git/config (default `origin`). */
+  name?: string;
+  /** Extra HTTP headers (for example an Authorization header for a private remote). */
+  headers?: Record<string, string>;
+}
+
+/** True for errors that mean the remote could not be reached or answered badly. */
+function unreachable(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return ['HttpError', 'SmartHttpError', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'UnknownTransportError', 'EHOSTUNREACH'].includes(code);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The network side of sync, over isomorphic-git's smart-HTTP client: clone, fetch the branch,
+ * push a commit to a branch. Knows nothing of flows; the store decides what to push and when.
+ */
+export class Remote {
+  readonly url: string;
+  readonly branch: string;
+  readonly name: string;
+  private readonly headers: Record<string, string>;
+  private readonly cache = {};
+
+  constructor(
+    private readonly dir: string,
+    opts: RemoteOptions,
+  ) {
+    this.url = opts.url;
+    this.branch = opts.branch;
+    this.name = opts.name ?? 'origin';
+    this.headers = opts.headers ?? {};
+  }
+
+  private get gitdir(): string {
+    return join(this.dir, '.git');
+  }
+
+  /** The remote-tracking ref of the branch. */
+  get trackingRef(): string {
+    return `refs/remotes/${this.name}/${this.branch}`;
+  }
+
+  /** Clones the branch into the store's folder (an empty remote gives an empty repository on the branch). */
+  async clone(): Promise<void> {
+    try {
+      await git.clone({ fs, http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'NotFoundError' || /Could not find/.test(describe(err))) {
+        // the remote has no such branch yet: start empty and create it with the first push
+        await git.init({ fs, dir: this.dir, defaultBranch: this.branch });
+        await this.configure();
+        return;
+      }
+      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot clone ${this.url}: ${describe(err)}`, { url: this.url }, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Records the remote in .git/config (idempotent). */
+  async configure(): Promise<void> {
+    await git.addRemote({ fs, dir: this.dir, remote: this.name, url: this.url, force: true });
+  }
+
+  /**
+   * Fetches the branch and returns the remote's head commit (null when the branch does not exist
+   * there yet); the remote-tracking ref follows.
+   */
+  async fetch(): Promise<string | null> {
+    try {
+      const res = await git.fetch({ fs, http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
+      return res.fetchHead ?? null;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'NotFoundError' || /Could not find/.test(describe(err))) return null;
+      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot fetch from ${this.url}: ${describe(err)}`, { url: this.url }, { cause: err });
+      throw new FlowregError('REMOTE_UNREACHABLE', `fetch from ${this.url} failed: ${describe(err)}`, { url: this.url }, { cause: err });
+    }
+  }
+
+  /** The remote head as last fetched or pushed. */
+  trackedHead(): string | null {
+    return readRef(this.gitdir, this.trackingRef);
+  }
+
+  /**
+   * Pushes `commit` to `remoteBranch` (default: the sync branch) as a fast-forward. Resolves to
+   * `rejected` when the remote branch moved (the caller fetches and rebuilds), throws
+   * REMOTE_UNREACHABLE when the remote cannot be reached.
+   */
+  async push(commit: string, remoteBranch = this.branch): Promise<'ok' | 'rejected'> {
+    const local = 'refs/flowreg/push';
+    writeRefFile(this.gitdir, local, commit);
+    try {
+      const res = await git.push({ fs, http, dir: this.dir, remote: this.name, ref: local, remoteRef: `refs/heads/${remoteBranch}`, headers: this.headers, cache: this.cache });
+      if (!res.ok) return 'rejected';
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'PushRejectedError' || code === 'GitPushError') return 'rejected';
+      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot push to ${this.url}: ${describe(err)}; nothing was written`, { url: this.url }, { cause: err });
+      throw new FlowregError('REMOTE_UNREACHABLE', `push to ${this.url} failed: ${describe(err)}; nothing was written`, { url: this.url }, { cause: err });
+    }
+    if (remoteBranch === this.branch) writeRefFile(this.gitdir, this.trackingRef, commit);
+    return 'ok';
+  }
+}
