@@ -1,0 +1,150 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFlowregError } from '../../src/errors/index.ts';
+import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
+import type { FlowFile } from '../../src/core/types.ts';
+import { smallFlow } from '../helpers/flows.ts';
+import { bareRepo, startGitHttpServer, type GitHttpServer } from '../helpers/gitHttpServer.ts';
+import { git, tempDir } from '../helpers/tmp.ts';
+
+const alice = { name: 'Alice', email: 'alice@example.com' };
+let server: GitHttpServer;
+let root: string;
+let n = 0;
+
+beforeAll(async () => {
+  root = tempDir('flowreg-remotes-');
+  server = await startGitHttpServer(root);
+});
+afterAll(async () => server.close());
+
+/** A fresh bare remote and its URL. */
+function remote(): { url: string; bare: string } {
+  const name = `r${n++}`;
+  return { url: `${server.url}/${name}.git`, bare: bareRepo(root, name) };
+}
+
+async function open(url: string, opts: { writeMode?: 'direct' | 'branch' } = {}): Promise<GitStore> {
+  return GitStore.open({ dir: join(tempDir(), 'clone'), remote: { url, branch: 'main' }, durable: false, ...opts });
+}
+
+const create = (f: FlowFile): WriteOp => ({ verb: 'create', uid: f.uid, author: alice, apply: () => f });
+const update = (uid: string, label: string): WriteOp => ({ verb: 'update', uid, author: alice, apply: (c) => ({ ...(c?.file as FlowFile), label }) });
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (isFlowregError(err)) return err.code;
+    throw err;
+  }
+}
+
+describe('GitStore with a remote', () => {
+  it('clones an empty remote and pushes each write before acknowledging it', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    const res = await a.write(create(smallFlow('u-1', 'one')));
+    expect(git(bare, ['rev-parse', 'main'])).toBe(res.commit);
+    expect(git(a.dir, ['rev-parse', 'HEAD'])).toBe(res.commit);
+    expect(git(a.dir, ['status', '--porcelain'])).toBe('');
+    // a second daemon clones what is there
+    const b = await open(url);
+    expect(b.list().map((r) => r.path)).toEqual(['flows/one.yaml']);
+    expect(b.versionOf('u-1', b.record('flows/one.yaml') ?? null).version).toBe(res.commit);
+  });
+
+  it('rebuilds a rejected push on the new remote head when the flow did not change there', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    const b = await open(url);
+    const fromB = await b.write(create(smallFlow('u-2', 'two')));
+    // a has not fetched: its push is rejected, it pulls b's commit and retries
+    const fromA = await a.write(update('u-1', 'changed by a'));
+    expect(git(bare, ['rev-list', '--count', 'main'])).toBe('3');
+    expect(git(bare, ['rev-parse', 'main^'])).toBe(fromB.commit);
+    expect(git(bare, ['rev-parse', 'main'])).toBe(fromA.commit);
+    expect(existsSync(join(a.dir, 'flows/two.yaml'))).toBe(true);
+    expect(git(a.dir, ['status', '--porcelain'])).toBe('');
+    expect(a.versionOf('u-2', a.record('flows/two.yaml') ?? null).version).toBe(fromB.commit);
+  });
+
+  it('answers PUSH_REJECTED when the same flow changed on the remote, leaving nothing behind', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    const b = await open(url);
+    await b.write(update('u-1', 'b wins'));
+    const before = git(a.dir, ['rev-parse', 'HEAD']);
+    expect(await code(a.write(update('u-1', 'a loses')))).toBe('PUSH_REJECTED');
+    expect(git(bare, ['log', '-1', '--format=%s', 'main'])).toBe('update flow one (u-1)');
+    expect(readFileSync(join(a.dir, 'flows/one.yaml'), 'utf8')).not.toContain('a loses');
+    expect(git(a.dir, ['rev-parse', 'HEAD'])).toBe(before);
+    // after a sync, a sees b's change and can write again
+    await a.sync();
+    expect(readFileSync(join(a.dir, 'flows/one.yaml'), 'utf8')).toContain('b wins');
+    expect((await a.write(update('u-1', 'a now'))).commit).toBe(git(bare, ['rev-parse', 'main']));
+  });
+
+  it('fails a write with REMOTE_UNREACHABLE when the remote is down, and writes nothing', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    const head = git(a.dir, ['rev-parse', 'HEAD']);
+    await server.setDown(true);
+    try {
+      expect(await code(a.write(update('u-1', 'offline')))).toBe('REMOTE_UNREACHABLE');
+    } finally {
+      await server.setDown(false);
+    }
+    expect(git(a.dir, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(git(bare, ['rev-parse', 'main'])).toBe(head);
+    expect(git(a.dir, ['status', '--porcelain'])).toBe('');
+    expect(existsSync(join(a.dir, '.git/index.lock'))).toBe(false);
+  });
+
+  it('fast-forwards on sync, but never over local edits or a local commit made by hand', async () => {
+    const { url } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    await a.write(create(smallFlow('u-2', 'two')));
+    const b = await open(url);
+    await a.write(update('u-1', 'from a'));
+    // an uncommitted edit in b of the file a changed blocks the fast-forward
+    const path = join(b.dir, 'flows/one.yaml');
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(path, original.replace('label: one', 'label: local edit'));
+    expect(await b.sync()).toEqual([]);
+    expect(b.status().blocked).toContain('flows/one.yaml');
+    expect(b.status().behind).toBe(1);
+    writeFileSync(path, original);
+    expect(await b.sync()).toEqual(['flows/one.yaml']);
+    expect(b.status()).toMatchObject({ behind: 0, ahead: 0, blocked: null, head: git(a.dir, ['rev-parse', 'HEAD']) });
+    // a commit by hand in b is never discarded: writes are refused until it is resolved
+    writeFileSync(join(b.dir, 'README.md'), 'by hand\n');
+    git(b.dir, ['add', 'README.md']);
+    git(b.dir, ['commit', '-qm', 'by hand']);
+    await b.refresh();
+    expect(b.status().ahead).toBe(1);
+    expect(await code(b.write(update('u-2', 'blocked')))).toBe('BRANCH_DIVERGED');
+    expect(git(b.dir, ['log', '-1', '--format=%s'])).toBe('by hand');
+  });
+
+  it('writes to a new branch per change in branch mode, leaving main untouched', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    const main = git(bare, ['rev-parse', 'main']);
+    const reviewer = await open(url, { writeMode: 'branch' });
+    const res = await reviewer.write(update('u-1', 'proposed'));
+    expect(res.branch).toMatch(/^flowreg\/one-[0-9a-f]{7}$/);
+    expect(git(bare, ['rev-parse', 'main'])).toBe(main);
+    expect(git(bare, ['rev-parse', `refs/heads/${res.branch}`])).toBe(res.commit);
+    expect(git(bare, ['rev-parse', `${res.commit}^`])).toBe(main);
+    expect(git(bare, ['show', `${res.commit}:flows/one.yaml`])).toContain('label: proposed');
+    expect(readFileSync(join(reviewer.dir, 'flows/one.yaml'), 'utf8')).toContain('label: one');
+  });
+});
