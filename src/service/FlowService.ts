@@ -8,7 +8,8 @@ import { parseYaml } from '../core/parseYaml.ts';
 import { FLOW_FILE_KEYS, type DbgptFlow, type Finding, type FlowData, type FlowFile, type Json, type JsonObject } from '../core/types.ts';
 import { validateFlowValue } from '../core/validateFlow.ts';
 import { FlowregError } from '../errors/index.ts';
-import { GitStore, type CurrentFlow, type FlowRecord, type Identity } from '../store/GitStore.ts';
+import { GitStore, type CurrentFlow, type FlowRecord, type Identity, type WriteResult } from '../store/GitStore.ts';
+import type { RemoteOptions } from '../store/Remote.ts';
 import type { Caller, FlowFilter, FlowServiceApi, FlowVersionEntry, Page, ServedFlow, WriteOutcome, WritePreconditions } from './FlowServiceApi.ts';
 import { formatTime } from './formatTime.ts';
 import { LruCache } from './LruCache.ts';
@@ -25,6 +26,10 @@ export interface FlowServiceOptions {
   committer?: Identity;
   /** Flush every write to disk before acknowledging it (default true). */
   durable?: boolean;
+  /** Sync with a remote (clone on first start, push each write). */
+  remote?: RemoteOptions;
+  /** `direct` (default) or `branch`: each write goes to a new branch for review. */
+  writeMode?: 'direct' | 'branch';
   now?: () => number;
 }
 
@@ -79,7 +84,7 @@ export class FlowService implements FlowServiceApi {
 
   /** Opens (or initialises) the repository and loads its flows. */
   static async open(opts: FlowServiceOptions): Promise<FlowService> {
-    const store = await GitStore.open({ dir: opts.repo, flowsDir: opts.flowsDir, committer: opts.committer, durable: opts.durable, now: opts.now });
+    const store = await GitStore.open({ dir: opts.repo, flowsDir: opts.flowsDir, committer: opts.committer, durable: opts.durable, now: opts.now, remote: opts.remote, writeMode: opts.writeMode });
     const service = new FlowService(store, opts);
     await service.reconcile();
     return service;
@@ -301,8 +306,25 @@ export class FlowService implements FlowServiceApi {
         return next;
       },
     });
+    return this.outcome(uid, res);
+  }
+
+  /** What a write answers: the flow as now served, or in branch mode the proposed flow and its branch. */
+  private async outcome(uid: string, res: WriteResult): Promise<WriteOutcome> {
+    if (res.branch && res.commit) {
+      const when = formatTime(Math.floor(Date.now() / 1000));
+      const flow = dbgptFlowFromFile(res.file ?? (res.previous?.file as FlowFile), { version: res.commit, gmt_created: when, gmt_modified: when });
+      return { flow, version: res.commit, commit: res.commit, branch: res.branch };
+    }
     await this.reconcile();
+    if (res.file === null) return { ...(await this.snapshot(uid, res)), commit: res.commit };
     return { ...(await this.get(uid)), commit: res.commit };
+  }
+
+  private async snapshot(uid: string, res: WriteResult): Promise<ServedFlow> {
+    const prev = res.previous;
+    const flow = dbgptFlowFromFile((prev?.file ?? { uid }) as FlowFile, { version: prev?.version ?? 'uncommitted', gmt_created: null, gmt_modified: null });
+    return { flow, version: flow.version as string };
   }
 
   async update(pathUid: string, body: unknown, caller: Caller, pre: WritePreconditions = {}): Promise<WriteOutcome> {
@@ -324,8 +346,7 @@ export class FlowService implements FlowServiceApi {
         return file;
       },
     });
-    await this.reconcile();
-    return { ...(await this.get(uid)), commit: res.commit };
+    return this.outcome(uid, res);
   }
 
   async delete(uid: string, caller: Caller, pre: WritePreconditions = {}): Promise<WriteOutcome> {
@@ -340,6 +361,7 @@ export class FlowService implements FlowServiceApi {
         return null;
       },
     });
+    if (res.branch) return { ...before, version: res.commit as string, commit: res.commit, branch: res.branch };
     await this.reconcile();
     return { ...before, commit: res.commit };
   }
@@ -371,8 +393,7 @@ export class FlowService implements FlowServiceApi {
         return at.file;
       },
     });
-    await this.reconcile();
-    return { ...(await this.get(uid)), commit: res.commit };
+    return this.outcome(uid, res);
   }
 
   async diff(uid: string, from?: string, to?: string): Promise<JsonObject> {
@@ -475,6 +496,15 @@ export class FlowService implements FlowServiceApi {
     let invalid = 0;
     for (const s of this.served.values()) if (s.errors.length > 0) invalid++;
     return { flows: this.served.size, invalid };
+  }
+
+  /** Sync status (design §5): branch, heads, ahead/behind, last fetch and push, and the invalid flows. */
+  syncStatus(): JsonObject {
+    const st = this.store.status();
+    return {
+      ...(st as unknown as JsonObject),
+      invalid_flows: this.invalidFlows().map((f) => ({ uid: f.uid, path: f.path, findings: f.findings as unknown as Json })),
+    };
   }
 
   /** The findings of every flow file that is quarantined or invalid, by uid. */

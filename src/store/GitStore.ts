@@ -177,7 +177,7 @@ export class GitStore {
   private readonly remote: Remote | null;
   private readonly writeMode: 'direct' | 'branch';
   private readonly syncState: { lastFetch: SyncEvent | null; lastPush: SyncEvent | null; blocked: string | null } = { lastFetch: null, lastPush: null, blocked: null };
-  private records = new Map<string, FlowRecord & { stat: StatKey }>();
+  private records = new Map<string, FlowRecord & { stat: StatKey; seenNs: bigint }>();
   private headBlobs = new Map<string, string>();
   private headOid: string | null = null;
   private headRef: string | null = null;
@@ -236,6 +236,12 @@ export class GitStore {
     this.objects.close();
   }
 
+  /** HEAD as it is on disk now (not as last loaded): for cheap change detection. */
+  currentHead(): { oid: string | null; ref: string | null } {
+    const h = readHead(this.gitdir);
+    return { oid: h.oid, ref: h.ref };
+  }
+
   /** The current HEAD commit (null before the first commit) and branch. */
   head(): { oid: string | null; ref: string | null } {
     return { oid: this.headOid, ref: this.headRef };
@@ -267,9 +273,12 @@ export class GitStore {
       }
     }
     const index = this.readIndex();
-    const targets = paths ?? (await this.listFlowFiles());
-    if (!paths) for (const p of this.records.keys()) if (!targets.includes(p)) targets.push(p);
-    for (const p of targets) if (await this.recheck(p, index)) changed.add(p);
+    const targets = new Set(paths ?? (await this.listFlowFiles()));
+    if (!paths) for (const p of this.records.keys()) targets.add(p);
+    // files whose committed content changed were rewritten by git: read them again whatever their stat says
+    const moved = new Set(changed);
+    for (const p of moved) targets.add(p);
+    for (const p of targets) if (await this.recheck(p, index, moved.has(p))) changed.add(p);
     return [...changed];
   }
 
@@ -994,7 +1003,7 @@ export class GitStore {
    * index when the index's stat data matches (as git status does), else from hashing the file.
    * Returns true when the record changed.
    */
-  private async recheck(path: string, index: GitIndex | null): Promise<boolean> {
+  private async recheck(path: string, index: GitIndex | null, force = false): Promise<boolean> {
     const full = join(this.dir, path);
     let st: BigIntStats;
     try {
@@ -1006,14 +1015,17 @@ export class GitStore {
     const key: StatKey = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     const old = this.records.get(path);
     const headBlob = this.headBlobs.get(path) ?? null;
-    if (old && old.stat === key) {
+    // "racily clean", as git says: a file changed within the file system's timestamp granularity
+    // of when it was last read can keep its stat data, so it is read again
+    const racy = old !== undefined && st.mtimeNs + RACY_NS >= old.seenNs;
+    if (old && old.stat === key && !force && !racy) {
       old.headBlob = headBlob;
       return false;
     }
     let blob: string | null = null;
     let text: string | null = null;
     const entry = index ? getEntry(index, path) : undefined;
-    if (entry && this.indexCache?.index === index && statMatches(entry, st, this.indexCache.mtimeNs)) blob = entry.oid;
+    if (entry && !force && this.indexCache?.index === index && statMatches(entry, st, this.indexCache.mtimeNs)) blob = entry.oid;
     if (blob === null) {
       const buf = readFileSync(full);
       text = buf.toString('utf8');
@@ -1034,6 +1046,7 @@ export class GitStore {
       nodes: cached.nodes,
       mtimeMs: Number(st.mtimeNs / 1_000_000n),
       stat: key,
+      seenNs: BigInt(Date.now()) * 1_000_000n,
     };
     this.records.set(path, rec);
     if (typeof rec.summary?.uid === 'string') this.history.noteBlob(blob, rec.summary.uid);
@@ -1042,6 +1055,9 @@ export class GitStore {
 }
 
 type StatKey = string;
+
+/** Coarser than any file system's timestamp tick: a file modified this close to a read is read again. */
+const RACY_NS = 50_000_000n;
 
 function safeParents(objects: ObjectStore, oid: string): string[] {
   try {
