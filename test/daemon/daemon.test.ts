@@ -107,6 +107,13 @@ describe('flowreg serve', () => {
     expect(s.logs.map((l) => l.msg)).toEqual(['listening', 'request', 'signal received', 'stopping', 'stopped']);
   });
 
+  it('exits 0 on a SIGTERM that arrives as soon as it listens', async () => {
+    const s = await serve(realpathSync(tempDir()), ['--port', '0']);
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+    expect(s.logs.map((l) => l.msg)).toEqual(['listening', 'signal received', 'stopping', 'stopped']);
+  });
+
   it('on SIGTERM finishes the write in flight (committed and answered), then exits 0', async () => {
     const repo = tempRepo(flowFiles());
     const s = await serve(repo, ['--port', '0', '--api-keys', 'ci=k1']);

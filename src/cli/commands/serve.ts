@@ -33,23 +33,33 @@ export const serveCommand: CommandFactory = (io, exit) => {
     }
     const config = loadServeConfig({ flags, env: io.env, cwd: io.cwd });
     const daemon = new Daemon({ config, log: { write: (line) => io.stdout(line) } });
-    await daemon.start();
-    await new Promise<void>((resolve, reject) => {
+    // Handlers go in before start(): a signal that arrives while the repository opens, or right
+    // after "listening" is logged, must still drain and exit 0, not kill the process.
+    let started: Promise<unknown> = Promise.resolve();
+    let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+    const stopped = new Promise<void>((resolve, reject) => {
       let signalled = false;
-      const onSignal = (signal: NodeJS.Signals): void => {
+      onSignal = (signal) => {
         if (signalled) {
           daemon.forceClose();
           return;
         }
         signalled = true;
         daemon.logger.info({ signal }, 'signal received');
-        daemon.stop().then(() => {
-          for (const s of SIGNALS) process.off(s, onSignal);
-          resolve();
-        }, reject);
+        started
+          .catch(() => undefined)
+          .then(() => daemon.stop())
+          .then(resolve, reject);
       };
-      for (const s of SIGNALS) process.on(s, onSignal);
     });
+    for (const s of SIGNALS) process.on(s, onSignal);
+    try {
+      started = daemon.start();
+      await started;
+      await stopped;
+    } finally {
+      for (const s of SIGNALS) process.off(s, onSignal);
+    }
     exit.code = EXIT.OK;
   });
 };
