@@ -12,7 +12,7 @@ export interface PathChange {
 const TREE_MODE = Buffer.from('40000 ');
 
 /** Start offsets of every entry of a raw tree, plus the end (cached per tree by the caller). */
-function boundaries(buf: Buffer): Int32Array {
+export function boundaries(buf: Buffer): Int32Array {
   const out: number[] = [];
   let i = 0;
   while (i < buf.length) {
@@ -23,9 +23,93 @@ function boundaries(buf: Buffer): Int32Array {
   return Int32Array.from(out);
 }
 
-interface RawTree {
+/** A raw tree object and the offsets where its entries start (plus its length). */
+export interface RawTree {
   buf: Buffer;
   at: Int32Array;
+}
+
+const CHUNK = 2048;
+
+/** Length of the longest common prefix of two buffers (native compares of chunks, then bytes). */
+function commonPrefix(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i + CHUNK <= n && a.compare(b, i, i + CHUNK, i, i + CHUNK) === 0) i += CHUNK;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Length of the longest common suffix of two buffers, at most `limit`. */
+function commonSuffix(a: Buffer, b: Buffer, limit: number): number {
+  let k = 0;
+  while (k + CHUNK <= limit && a.compare(b, b.length - k - CHUNK, b.length - k, a.length - k - CHUNK, a.length - k) === 0) k += CHUNK;
+  while (k < limit && a[a.length - 1 - k] === b[b.length - 1 - k]) k++;
+  return k;
+}
+
+/** Index of the last boundary at or before `pos`. */
+function boundaryAtOrBefore(at: Int32Array, pos: number): number {
+  let lo = 0;
+  let hi = at.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((at[mid] as number) <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Entry boundaries of `buf` from those of a tree `known` that shares most of its bytes: the same
+ * before the first difference, re-scanned through the changed entries until the scan meets a
+ * boundary of the shared end, then the known ones shifted. Falls back to a full scan.
+ */
+export function deriveBoundaries(known: RawTree, buf: Buffer): Int32Array {
+  const k = known.buf;
+  const at = known.at;
+  const pre = commonPrefix(k, buf);
+  const suf = commonSuffix(k, buf, Math.min(k.length, buf.length) - pre);
+  // entries wholly before the first difference start at the same offsets in both
+  const i0 = boundaryAtOrBefore(at, pre);
+  const shift = buf.length - k.length;
+  // the first known boundary inside the shared end (the final sentinel always is)
+  let s = boundaryAtOrBefore(at, k.length - suf);
+  if ((at[s] as number) < k.length - suf) s++;
+  const mid: number[] = [];
+  let p = at[i0] as number;
+  for (;;) {
+    while (s < at.length - 1 && (at[s] as number) + shift < p) s++;
+    if ((at[s] as number) + shift === p) {
+      // in step again: from here on buf holds the known tree's bytes, so its boundaries
+      const out = new Int32Array(i0 + mid.length + at.length - s);
+      out.set(at.subarray(0, i0), 0);
+      out.set(mid, i0);
+      const base = i0 + mid.length - s;
+      for (let t = s; t < at.length; t++) out[base + t] = (at[t] as number) + shift;
+      return out;
+    }
+    if (p >= buf.length) break;
+    mid.push(p);
+    const nul = buf.indexOf(0, p);
+    if (nul < 0) break;
+    p = nul + 21;
+  }
+  return boundaries(buf);
+}
+
+/** The entry ranges [startA, endA) and [startB, endB) outside which two trees are byte-identical. */
+function changedRange(a: RawTree, b: RawTree): [number, number, number, number] {
+  const pre = commonPrefix(a.buf, b.buf);
+  const suf = commonSuffix(a.buf, b.buf, Math.min(a.buf.length, b.buf.length) - pre);
+  const start = boundaryAtOrBefore(a.at, pre);
+  if ((b.at[start] as number) !== (a.at[start] as number)) return [0, a.at.length - 1, 0, b.at.length - 1];
+  let endA = boundaryAtOrBefore(a.at, a.buf.length - suf);
+  if ((a.at[endA] as number) < a.buf.length - suf) endA++;
+  const target = (a.at[endA] as number) + b.buf.length - a.buf.length;
+  const endB = boundaryAtOrBefore(b.at, target);
+  if ((b.at[endB] as number) !== target || endA < start || endB < start) return [start, a.at.length - 1, start, b.at.length - 1];
+  return [start, endA, start, endB];
 }
 
 /**
@@ -39,11 +123,11 @@ export class TreeDiffer {
 
   constructor(private readonly objects: ObjectStore) {}
 
-  private load(oid: string): RawTree {
+  private load(oid: string, like?: RawTree): RawTree {
     let t = this.raw.get(oid);
     if (!t) {
       const buf = this.objects.readTyped(oid, 'tree');
-      t = { buf, at: boundaries(buf) };
+      t = { buf, at: like ? deriveBoundaries(like, buf) : boundaries(buf) };
       if (this.raw.size >= 8) this.raw.delete(this.raw.keys().next().value as string);
       this.raw.set(oid, t);
     }
@@ -59,12 +143,23 @@ export class TreeDiffer {
 
   private walk(oldTree: string | null, newTree: string | null, prefix: string, out: PathChange[]): void {
     if (oldTree === newTree) return;
-    const a = oldTree ? this.load(oldTree) : null;
-    const b = newTree ? this.load(newTree) : null;
+    // the history walk meets each tree right after a neighbouring version of it: derive the
+    // entry boundaries of the new one from the known one instead of scanning 10,000 entries
+    const known = (oldTree && this.raw.get(oldTree)) || (newTree && this.raw.get(newTree)) || undefined;
+    const a = oldTree ? this.load(oldTree, known) : null;
+    const b = newTree ? this.load(newTree, a ?? known) : null;
     let i = 0;
     let j = 0;
-    const na = a ? a.at.length - 1 : 0;
-    const nb = b ? b.at.length - 1 : 0;
+    let na = a ? a.at.length - 1 : 0;
+    let nb = b ? b.at.length - 1 : 0;
+    if (a && b) {
+      // skip the entries both trees share at their start and at their end
+      const [startA, endA, startB, endB] = changedRange(a, b);
+      i = startA;
+      j = startB;
+      na = endA;
+      nb = endB;
+    }
     while (i < na || j < nb) {
       if (i < na && j < nb && a && b) {
         const as = a.at[i] as number;

@@ -1,10 +1,10 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareTreeEntries, hashObject, parseCommit, parseTree, serializeCommit, serializeTree, writeObject } from '../../src/store/gitObjects.ts';
+import { compareTreeEntries, hashObject, parseCommit, parseTree, serializeCommit, serializeTree, writeObject, type TreeEntry } from '../../src/store/gitObjects.ts';
 import { getEntry, parseIndex, serializeIndex, setEntry } from '../../src/store/gitIndex.ts';
 import { ObjectStore } from '../../src/store/objectStore.ts';
-import { TreeDiffer } from '../../src/store/treeDiff.ts';
+import { boundaries, deriveBoundaries, TreeDiffer } from '../../src/store/treeDiff.ts';
 import { git, tempRepo, writeFiles } from '../helpers/tmp.ts';
 
 function repoWithHistory(): string {
@@ -88,5 +88,30 @@ describe('tree diff', () => {
     ]);
     const all = differ.diff(null, git(dir, ['rev-parse', 'HEAD:flows']), 'flows');
     expect(all.map((c) => c.path)).toEqual(['flows/a.yaml', 'flows/d.yaml', 'flows/sub/c.yaml']);
+  });
+});
+
+describe('tree boundaries derived from a neighbouring tree', () => {
+  it('equal a full scan for random edits of large trees', () => {
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    const entry = (name: string): TreeEntry => ({ mode: rand(9) === 0 ? '40000' : '100644', name, oid: Array.from({ length: 40 }, () => '0123456789abcdef'[rand(16)]).join('') });
+    for (let trial = 0; trial < 200; trial++) {
+      const names = new Set<string>();
+      while (names.size < 50 + rand(400)) names.add(`f${rand(100000)}\u0000`.slice(0, -1) + (rand(3) === 0 ? '.yaml' : ''));
+      const before = [...names].map(entry).sort(compareTreeEntries);
+      const after = before.map((e) => ({ ...e }));
+      for (let k = 0; k < 1 + rand(4); k++) {
+        const op = rand(3);
+        const at = rand(after.length);
+        if (op === 0) after.splice(at, 1);
+        else if (op === 1) after[at] = { ...(after[at] as TreeEntry), oid: entry('x').oid };
+        else after.push(entry(`n${rand(100000)}`));
+      }
+      const dedup = [...new Map(after.map((e) => [e.name, e])).values()].sort(compareTreeEntries);
+      const a = serializeTree(before);
+      const b = serializeTree(dedup);
+      expect([...deriveBoundaries({ buf: a, at: boundaries(a) }, b)]).toEqual([...boundaries(b)]);
+    }
   });
 });
