@@ -12,7 +12,7 @@ import { GitStore, type CurrentFlow, type FlowRecord, type Identity, type WriteR
 import type { RemoteOptions } from '../store/Remote.ts';
 import type { Caller, FlowFilter, FlowServiceApi, FlowVersionEntry, Page, ServedFlow, WriteOutcome, WritePreconditions } from './FlowServiceApi.ts';
 import { formatTime } from './formatTime.ts';
-import { LruCache } from './LruCache.ts';
+import { LruCache } from '../store/LruCache.ts';
 
 /** Options of FlowService.open. */
 export interface FlowServiceOptions {

@@ -9,13 +9,15 @@ import { schemaRefFor } from '../core/schemaRef.ts';
 import type { Finding, FlowFile } from '../core/types.ts';
 import { FlowregError } from '../errors/index.ts';
 import { emptyIndex, getEntry, parseIndex, serializeIndex, setEntry, type GitIndex } from './gitIndex.ts';
-import { compareTreeEntries, hashObject, serializeCommit, serializeTree, writeObject, type TreeEntry } from './gitObjects.ts';
+import { hashObject, serializeCommit, writeObject, type TreeEntry } from './gitObjects.ts';
 import { HistoryIndex, isFlowPath, type CommitRecord } from './historyIndex.ts';
 import { inspectFlow } from './inspectFlow.ts';
 import { ObjectStore } from './objectStore.ts';
 import { readHead, updateRef, writeRefFile } from './refs.ts';
 import { Remote, type RemoteOptions } from './Remote.ts';
 import { TreeDiffer } from './treeDiff.ts';
+import { editableTree, editTree, emptyTree, type EditableTree, type TreeEdit } from './treeEdit.ts';
+import { LruCache } from './LruCache.ts';
 import { acquireRepoLock, hasStaleLock, releaseRepoLock, type HeldLock } from './repoLock.ts';
 import { checkFlowName, checkFlowUid, flowPath } from './safePath.ts';
 import { SummaryCache, type FlowSummary } from './summaryCache.ts';
@@ -182,6 +184,9 @@ export class GitStore {
   private headOid: string | null = null;
   private headRef: string | null = null;
   private indexCache: { key: string; index: GitIndex; mtimeNs: bigint } | null = null;
+  private readonly editableTrees = new LruCache<string, EditableTree>(8);
+  private readonly uidIndex = new Map<string, Set<string>>();
+  private readonly nameIndex = new Map<string, Set<string>>();
 
   private constructor(opts: StoreOptions) {
     this.dir = opts.dir;
@@ -294,7 +299,7 @@ export class GitStore {
 
   /** The flow files declaring `uid` (more than one is a repository finding). */
   byUid(uid: string): FlowRecord[] {
-    return this.list().filter((r) => r.summary?.uid === uid);
+    return [...(this.uidIndex.get(uid) ?? [])].sort().map((p) => this.records.get(p) as FlowRecord);
   }
 
   /** Reads and parses the working-tree content of a flow file. */
@@ -762,12 +767,11 @@ export class GitStore {
 
   /** Names are unique across the repository, compared without case (files must coexist on any file system). */
   private checkNameFree(name: string, path: string, ownPath: string | null): void {
-    const lower = name.toLowerCase();
-    for (const r of this.records.values()) {
-      if (r.path === ownPath) continue;
-      const other = r.summary?.name;
-      if ((typeof other === 'string' && other.toLowerCase() === lower) || r.path.toLowerCase() === path.toLowerCase()) {
-        throw new FlowregError('NAME_TAKEN', `a flow named ${JSON.stringify(other ?? name)} already exists (${r.path})`, { name, path: r.path });
+    for (const key of [`name:${name.toLowerCase()}`, `path:${path.toLowerCase()}`]) {
+      for (const p of this.nameIndex.get(key) ?? []) {
+        if (p === ownPath) continue;
+        const other = this.records.get(p)?.summary?.name;
+        throw new FlowregError('NAME_TAKEN', `a flow named ${JSON.stringify(other ?? name)} already exists (${p})`, { name, path: p });
       }
     }
     if (path !== ownPath && this.headBlobs.has(path)) {
@@ -785,27 +789,12 @@ export class GitStore {
       byDir.set(dir, list);
     }
     const rewrite = (treeOid: string | null, prefix: string): string | null => {
-      const entries: TreeEntry[] = treeOid ? [...this.objects.tree(treeOid)] : [];
-      // entries stay in git's order: changes replace in place, additions are inserted by binary search
-      const place = (entry: TreeEntry | null, name: string, isTree: boolean): void => {
-        const probe: TreeEntry = entry ?? { mode: isTree ? '40000' : '100644', name, oid: '' };
-        let lo = 0;
-        let hi = entries.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (compareTreeEntries(entries[mid] as TreeEntry, probe) < 0) lo = mid + 1;
-          else hi = mid;
-        }
-        const hit = entries[lo];
-        const same = hit !== undefined && hit.name === name;
-        if (entry === null) {
-          if (same) entries.splice(lo, 1);
-        } else if (same) entries[lo] = entry;
-        else entries.splice(lo, 0, entry);
-      };
-      for (const { name, blob } of byDir.get(prefix === '' ? '.' : prefix) ?? []) {
-        place(blob === null ? null : { mode: '100644', name, oid: blob }, name, false);
-      }
+      const edits: TreeEdit[] = (byDir.get(prefix === '' ? '.' : prefix) ?? []).map(({ name, blob }) => ({
+        name,
+        isTree: false,
+        entry: blob === null ? null : { mode: '100644', name, oid: blob },
+      }));
+      const base = this.editable(treeOid);
       // sub-folders on the way to a changed path
       const subdirs = new Set<string>();
       for (const dir of byDir.keys()) {
@@ -814,16 +803,61 @@ export class GitStore {
         subdirs.add(rest.split('/')[0] as string);
       }
       for (const sub of subdirs) {
-        const existing = entries.find((e) => e.name === sub && e.mode === '40000')?.oid ?? null;
+        const existing = base.entries.find((e) => e.name === sub && e.mode === '40000')?.oid ?? null;
         const child = rewrite(existing, prefix === '' ? sub : `${prefix}/${sub}`);
-        place(child === null ? null : { mode: '40000', name: sub, oid: child }, sub, true);
+        edits.push({ name: sub, isTree: true, entry: child === null ? null : { mode: '40000', name: sub, oid: child } });
       }
-      if (entries.length === 0 && prefix !== '') return null;
-      const oid = writeObject(this.gitdir, 'tree', serializeTree(entries), this.durable);
-      this.objects.rememberTree(oid, entries);
+      const next = editTree(base, edits);
+      if (next.entries.length === 0 && prefix !== '') return null;
+      const oid = writeObject(this.gitdir, 'tree', next.buf, this.durable);
+      this.editableTrees.set(oid, next);
       return oid;
     };
     return rewrite(rootTree, '') as string;
+  }
+
+  /** Sets or removes the record of a path, keeping the uid and name indexes in step. Returns true when one was removed. */
+  private setRecord(path: string, rec: (FlowRecord & { stat: StatKey; seenNs: bigint }) | undefined): boolean {
+    const old = this.records.get(path);
+    const keysOf = (r: FlowRecord): { uid: string | null; names: string[] } => {
+      const uid = typeof r.summary?.uid === 'string' ? r.summary.uid : null;
+      const names = [`path:${r.path.toLowerCase()}`];
+      if (typeof r.summary?.name === 'string') names.push(`name:${r.summary.name.toLowerCase()}`);
+      return { uid, names };
+    };
+    const edit = (r: FlowRecord, add: boolean): void => {
+      const k = keysOf(r);
+      const touch = (map: Map<string, Set<string>>, key: string): void => {
+        let set = map.get(key);
+        if (add) {
+          if (!set) map.set(key, (set = new Set()));
+          set.add(r.path);
+        } else if (set) {
+          set.delete(r.path);
+          if (set.size === 0) map.delete(key);
+        }
+      };
+      if (k.uid !== null) touch(this.uidIndex, k.uid);
+      for (const n of k.names) touch(this.nameIndex, n);
+    };
+    if (old) edit(old, false);
+    if (rec) {
+      this.records.set(path, rec);
+      edit(rec, true);
+      return false;
+    }
+    return this.records.delete(path);
+  }
+
+  /** A tree ready for editing by byte splicing (the last ones written stay cached). */
+  private editable(oid: string | null): EditableTree {
+    if (!oid) return emptyTree();
+    let t = this.editableTrees.get(oid);
+    if (!t) {
+      t = editableTree(this.objects.readTyped(oid, 'tree'), [...this.objects.tree(oid)]);
+      this.editableTrees.set(oid, t);
+    }
+    return t;
   }
 
   private writeWorkingFile(path: string, content: string | Uint8Array, mode?: string): void {
@@ -1010,7 +1044,7 @@ export class GitStore {
       st = statSync(full, { bigint: true });
       if (!st.isFile()) throw new Error('not a file');
     } catch {
-      return this.records.delete(path);
+      return this.setRecord(path, undefined);
     }
     const key: StatKey = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     const old = this.records.get(path);
@@ -1048,7 +1082,7 @@ export class GitStore {
       stat: key,
       seenNs: BigInt(Date.now()) * 1_000_000n,
     };
-    this.records.set(path, rec);
+    this.setRecord(path, rec);
     if (typeof rec.summary?.uid === 'string') this.history.noteBlob(blob, rec.summary.uid);
     return !old || old.blob !== blob || old.headBlob !== headBlob;
   }

@@ -211,52 +211,81 @@ export function setEntry(index: GitIndex, path: string, oid: string | null, stat
   else index.entries.splice(-(at + 1), 0, entry);
 }
 
-/** Serializes an index in its own version, with a fresh trailing checksum. */
+/** Serializes an index in its own version, with a fresh trailing checksum (one buffer, written in place). */
 export function serializeIndex(index: GitIndex): Buffer {
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(12);
-  header.write('DIRC', 0, 'latin1');
-  header.writeUInt32BE(index.version, 4);
-  header.writeUInt32BE(index.entries.length, 8);
-  parts.push(header);
-  let prevPath = Buffer.alloc(0);
-  for (const e of index.entries) {
-    const name = Buffer.from(e.path);
-    const extended = index.version >= 3 && (e.flags & 0x4000) !== 0;
-    const fixed = Buffer.alloc(62 + (extended ? 2 : 0));
-    const nums = [e.ctimeSec, e.ctimeNsec, e.mtimeSec, e.mtimeNsec, e.dev, e.ino, e.mode, e.uid, e.gid, e.size];
-    nums.forEach((v, k) => fixed.writeUInt32BE(v >>> 0, k * 4));
-    fixed.write(e.oid, 40, 'hex');
-    fixed.writeUInt16BE((e.flags & (extended ? 0xc000 : 0x8000)) | (e.stage << 12) | Math.min(name.length, 0xfff), 60);
-    if (extended) fixed.writeUInt16BE(e.extFlags, 62);
-    parts.push(fixed);
+  const names = index.entries.map((e) => Buffer.from(e.path));
+  const extended = (e: IndexEntry): boolean => index.version >= 3 && (e.flags & 0x4000) !== 0;
+  let size = 12;
+  let prev: Buffer = Buffer.alloc(0);
+  const v4: Buffer[] = [];
+  index.entries.forEach((e, k) => {
+    const name = names[k] as Buffer;
+    const fixed = 62 + (extended(e) ? 2 : 0);
     if (index.version === 4) {
       let common = 0;
-      while (common < prevPath.length && common < name.length && prevPath[common] === name[common]) common++;
-      parts.push(encodeOffset(prevPath.length - common), name.subarray(common), Buffer.alloc(1));
-      prevPath = name;
-    } else {
-      const len = fixed.length + name.length + 1;
-      parts.push(name, Buffer.alloc(Math.ceil(len / 8) * 8 - fixed.length - name.length));
+      while (common < prev.length && common < name.length && prev[common] === name[common]) common++;
+      const off = encodeOffset(prev.length - common);
+      v4.push(off);
+      size += fixed + off.length + (name.length - common) + 1;
+      prev = name;
+    } else size += Math.ceil((fixed + name.length + 1) / 8) * 8;
+  });
+  const tree: Buffer[] = [];
+  if (index.cacheTree) serializeCacheTree(index.cacheTree, tree);
+  const treeData = Buffer.concat(tree);
+  if (index.cacheTree) size += 8 + treeData.length;
+  for (const [, data] of index.extra) size += 8 + data.length;
+  const out = Buffer.alloc(size + 20);
+  out.write('DIRC', 0, 'latin1');
+  out.writeUInt32BE(index.version, 4);
+  out.writeUInt32BE(index.entries.length, 8);
+  let o = 12;
+  prev = Buffer.alloc(0);
+  index.entries.forEach((e, k) => {
+    const name = names[k] as Buffer;
+    const start = o;
+    out.writeUInt32BE(e.ctimeSec >>> 0, o);
+    out.writeUInt32BE(e.ctimeNsec >>> 0, o + 4);
+    out.writeUInt32BE(e.mtimeSec >>> 0, o + 8);
+    out.writeUInt32BE(e.mtimeNsec >>> 0, o + 12);
+    out.writeUInt32BE(e.dev >>> 0, o + 16);
+    out.writeUInt32BE(e.ino >>> 0, o + 20);
+    out.writeUInt32BE(e.mode >>> 0, o + 24);
+    out.writeUInt32BE(e.uid >>> 0, o + 28);
+    out.writeUInt32BE(e.gid >>> 0, o + 32);
+    out.writeUInt32BE(e.size >>> 0, o + 36);
+    out.write(e.oid, o + 40, 'hex');
+    const ext = extended(e);
+    out.writeUInt16BE((e.flags & (ext ? 0xc000 : 0x8000)) | (e.stage << 12) | Math.min(name.length, 0xfff), o + 60);
+    o += 62;
+    if (ext) {
+      out.writeUInt16BE(e.extFlags, o);
+      o += 2;
     }
-  }
-  if (index.cacheTree) {
-    const tree: Buffer[] = [];
-    serializeCacheTree(index.cacheTree, tree);
-    const data = Buffer.concat(tree);
-    const head = Buffer.alloc(8);
-    head.write('TREE', 0, 'latin1');
-    head.writeUInt32BE(data.length, 4);
-    parts.push(head, data);
-  }
-  for (const [sig, data] of index.extra) {
-    const head = Buffer.alloc(8);
-    head.write(sig, 0, 'latin1');
-    head.writeUInt32BE(data.length, 4);
-    parts.push(head, data);
-  }
-  const body = Buffer.concat(parts);
-  return Buffer.concat([body, createHash('sha1').update(body).digest()]);
+    if (index.version === 4) {
+      let common = 0;
+      while (common < prev.length && common < name.length && prev[common] === name[common]) common++;
+      const off = v4[k] as Buffer;
+      off.copy(out, o);
+      o += off.length;
+      name.copy(out, o, common);
+      o += name.length - common + 1;
+      prev = name;
+    } else {
+      name.copy(out, o);
+      o = start + Math.ceil((o - start + name.length + 1) / 8) * 8;
+    }
+  });
+  const ext = (sig: string, data: Buffer): void => {
+    out.write(sig, o, 'latin1');
+    out.writeUInt32BE(data.length, o + 4);
+    data.copy(out, o + 8);
+    o += 8 + data.length;
+  };
+  if (index.cacheTree) ext('TREE', treeData);
+  for (const [sig, data] of index.extra) ext(sig, data);
+  createHash('sha1').update(out.subarray(0, o)).digest().copy(out, o);
+  return out;
 }
 
 // git's offset encoding for index v4 path prefixes

@@ -1,6 +1,6 @@
 import { parseYaml } from '../core/parseYaml.ts';
 import type { Finding, FlowFile } from '../core/types.ts';
-import { validateFlowText } from '../core/validateFlow.ts';
+import { validateFlowText, validateFlowValue } from '../core/validateFlow.ts';
 
 /** What the store learns from one flow file's text. */
 export interface Inspection {
@@ -9,12 +9,21 @@ export interface Inspection {
   findings: Finding[];
 }
 
-/** Parses and validates one flow file's text with the one validator of src/core. */
+/**
+ * Parses and validates one flow file's text with the one validator of src/core. Positions cost a
+ * second, slow parse: the store needs them only for errors (they go into error_message), so a
+ * file with warnings alone keeps its warnings without positions.
+ */
 export function inspectFlow(text: string, file: string): Inspection {
+  const parsed = parseYaml(text);
+  const v = parsed.value;
+  if (parsed.findings.length === 0 && v && typeof v === 'object' && !Array.isArray(v)) {
+    const findings = validateFlowValue(v, { file });
+    if (!findings.some((f) => f.severity === 'error')) return { value: v as FlowFile, findings };
+  }
   const checked = validateFlowText(text, { file });
   if (checked.value) return { value: checked.value, findings: checked.findings };
-  // invalid files are rare: parse again only to learn which flow the file meant to be
-  const v = parseYaml(text).value;
+  // an invalid file still names the flow it meant to be
   if (v && typeof v === 'object' && !Array.isArray(v)) return { value: v as FlowFile, findings: checked.findings };
   return { findings: checked.findings };
 }

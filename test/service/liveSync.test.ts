@@ -84,7 +84,9 @@ describe('LiveSync watching the working tree', () => {
     expect((await svc.get('u-1')).flow.version).toBe(out.version);
     expect(await label(svc, 'u-2')).toBeUndefined();
     git(dir, ['merge', '-q', '--ff-only', 'feature']);
-    await waitFor(async () => (await label(svc, 'u-1')) === 'on feature');
+    // the file changes first, then HEAD moves: wait for both
+    await waitFor(async () => (await svc.get('u-1')).flow.version === feature);
+    expect(await label(svc, 'u-1')).toBe('on feature');
     expect((await svc.versions('u-1', 1, 10)).items[0]?.message).toBe('feature work');
   });
 

@@ -65,6 +65,11 @@ describe('git index', () => {
     const before = readFileSync(path);
     const index = parseIndex(before);
     expect(serializeIndex(index).equals(before)).toBe(true);
+    git(dir, ['update-index', '--index-version', '4']);
+    const v4 = readFileSync(path);
+    expect(parseIndex(v4).version).toBe(4);
+    expect(serializeIndex(parseIndex(v4)).equals(v4)).toBe(true);
+    git(dir, ['update-index', '--index-version', '2']);
     writeFiles(dir, { 'flows/a.yaml': 'uid: a\nlabel: third\n' });
     const oid = git(dir, ['hash-object', '-w', 'flows/a.yaml']);
     setEntry(index, 'flows/a.yaml', oid, statSync(join(dir, 'flows/a.yaml'), { bigint: true }));
