@@ -1,7 +1,7 @@
 import type { Severity } from './types.ts';
 
 /** Which stage of the pipeline reports a finding (design §7). */
-export type FindingStage = 'yaml' | 'schema' | 'graph' | 'repository';
+export type FindingStage = 'yaml' | 'schema' | 'graph' | 'repository' | 'format';
 
 /** What the registry knows of one finding code. */
 export interface FindingCodeInfo {
@@ -57,6 +57,9 @@ export const FINDING_CODES = {
   SECRET_LITERAL: error('repository', 'A secret variable holds a literal value instead of a `${...}` reference.'),
   UID_DUPLICATE: error('repository', 'Another flow file has the same uid.'),
   NAME_DUPLICATE: error('repository', 'Another flow file has the same name.'),
+
+  // Reported by the pre-commit hook (and `fmt --check` lists the same files): not a validation stage.
+  NOT_CANONICAL: error('format', 'The file is valid but not in canonical form; `flowreg fmt` rewrites it.'),
 } as const satisfies Record<string, FindingCodeInfo>;
 
 /** A code of FINDING_CODES. */

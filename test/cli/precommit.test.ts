@@ -50,7 +50,7 @@ describe('flowreg precommit', () => {
     git(dir, ['add', '-A']);
     const res = await precommit(dir);
     expect(res.code).toBe(1);
-    expect(res.err).toContain('UID_DUPLICATE');
+    expect(res.err).toMatch(/flows\/b\.yaml:2:6 error UID_DUPLICATE/);
   });
 
   it('blocks a real git commit through the installed hook', () => {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
 import { checkRepository } from '../../core/checkRepository.ts';
+import { locateFindings } from '../../core/locateFindings.ts';
+import { FINDING_CODES } from '../../core/findingCodes.ts';
 import { formatFindings } from '../../core/formatFindings.ts';
 import { formatFlow } from '../../core/formatFlow.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
@@ -76,7 +78,7 @@ export const precommitCommand: CommandFactory = (io, exit) =>
             canonical = text;
           }
           if (canonical !== text) {
-            findings.push({ code: 'NOT_CANONICAL', severity: 'error', path: '', file: path, line: 1, col: 1, message: `not in canonical form; run: npx flowreg fmt ${path} && git add ${path}` });
+            findings.push({ code: 'NOT_CANONICAL', severity: FINDING_CODES.NOT_CANONICAL.severity, path: '', file: path, line: 1, col: 1, message: `not in canonical form; run: npx flowreg fmt ${path} && git add ${path}` });
           }
         }
       }
@@ -86,7 +88,10 @@ export const precommitCommand: CommandFactory = (io, exit) =>
         if (h && typeof h.uid === 'string' && typeof h.name === 'string') entries.push({ file, value: h as unknown as FlowFile });
       }
       const touched = new Set(staged);
-      findings.push(...checkRepository(entries).filter((f) => touched.has(f.file)));
+      const repo = checkRepository(entries).filter((f) => touched.has(f.file));
+      for (const file of new Set(repo.map((f) => f.file))) {
+        findings.push(...locateFindings(texts.get(file) ?? '', repo.filter((f) => f.file === file)));
+      }
       const sorted = sortFindings(findings);
       if (sorted.length > 0) io.stderr(formatFindings({ findings: sorted, filesChecked: staged.length }, 'text', { toolVersion: '0.1.0' }));
       exit.code = sorted.some((f) => f.severity === 'error') ? EXIT.FAIL : EXIT.OK;
