@@ -25,23 +25,16 @@ export function openApiPath(expressPath: string): string {
 }
 
 function dataResponse(route: RouteSpec): JsonObject {
-  if (route.operationId === 'metrics') {
-    return { description: 'Prometheus text exposition.', content: { 'text/plain': { schema: { type: 'string' } } } };
-  }
-  if (route.operationId === 'exportFlow') {
-    return {
-      description: 'The export file `{"flow": …}`: an attachment (format=file) or raw JSON (format=json), without envelope.',
-      headers: { 'Content-Disposition': { schema: { type: 'string' }, description: 'attachment; filename="<name>.json" when format=file' } },
-      content: { 'application/json': { schema: route.data } },
-    };
-  }
+  const a = route.answers ?? {};
+  if (a.text !== undefined) return { description: 'Success.', content: { [a.text]: { schema: route.data } } };
   const schema = route.envelope ? { allOf: [ref('Result'), { type: 'object', properties: { data: route.data } }] } : route.data;
   const content: JsonObject = { 'application/json': { schema } };
-  if (route.operationId === 'getFlow') content['application/yaml'] = { schema: { type: 'string', description: 'The flow file in canonical YAML.' } };
-  const out: JsonObject = { description: route.envelope ? 'Success: `Result` with `success: true`.' : 'Success.', content };
-  if (route.method === 'get' && route.path.startsWith('/flows/:uid') && !route.path.includes('/versions') && !route.path.includes('/diff')) {
-    out.headers = { ETag: { schema: { type: 'string' }, description: '"<version>"' } };
-  }
+  if (a.yaml === true) content['application/yaml'] = { schema: { type: 'string', description: 'The flow file in canonical YAML (Accept: application/yaml).' } };
+  const out: JsonObject = { description: route.envelope ? 'Success: `Result` with `success: true`.' : 'Success, without the envelope.', content };
+  const headers: JsonObject = {};
+  if (a.etag === true) headers.ETag = { schema: { type: 'string' }, description: '"<version>" of the flow answered' };
+  if (a.attachment === true) headers['Content-Disposition'] = { schema: { type: 'string' }, description: 'attachment; filename=<name>.json (format=file)' };
+  if (Object.keys(headers).length > 0) out.headers = headers;
   return out;
 }
 

@@ -24,8 +24,9 @@ export const ROOT_ROUTES: RouteSpec[] = [
     tag: 'service',
     envelope: false,
     auth: true,
-    data: { type: 'string', contentMediaType: 'text/plain' },
+    data: { type: 'string' },
     errors: [401],
+    answers: { text: 'text/plain' },
     handle: async (ctx, _req, res) => {
       const { contentType, text } = await ctx.metrics.exposition();
       res.type(contentType).send(text);

@@ -58,6 +58,8 @@ export interface RouteSpec {
   data: JsonObject;
   /** Answers flowreg gives besides 200, for the OpenAPI document. */
   errors: number[];
+  /** What the 200 answer carries besides JSON, for the OpenAPI document. */
+  answers?: { etag?: boolean; yaml?: boolean; attachment?: boolean; text?: string };
   handle: (ctx: RouteContext, req: Request, res: Response) => Promise<void>;
 }
 
@@ -190,6 +192,7 @@ export const ROUTES: RouteSpec[] = [
     requestSchema: ref('FlowRequest'),
     data: ref('Flow'),
     errors: [400, 401, 409, 413, 503],
+    answers: { etag: true },
     handle: async (ctx, req, res) => {
       const body = jsonBody(req, 'a flow');
       const out = await ctx.metrics.timeWrite('create', () => ctx.service.create(body, callerOf(keyName(res), body)));
@@ -221,6 +224,7 @@ export const ROUTES: RouteSpec[] = [
     params: [UID, str('A commit id of the flow (see /versions): the flow as it was then.', 'version')],
     data: ref('Flow'),
     errors: [400, 401, 404],
+    answers: { etag: true, yaml: true },
     handle: async (ctx, req, res) => {
       const uid = param(req, 'uid');
       const version = query(req).string('version');
@@ -247,6 +251,7 @@ export const ROUTES: RouteSpec[] = [
     requestSchema: ref('FlowRequest'),
     data: ref('Flow'),
     errors: [400, 401, 403, 404, 409, 412, 413, 503],
+    answers: { etag: true },
     handle: async (ctx, req, res) => {
       const uid = param(req, 'uid');
       const body = jsonBody(req, 'a flow');
@@ -316,6 +321,7 @@ export const ROUTES: RouteSpec[] = [
     requestSchema: { type: 'object', required: ['version'], properties: { version: { type: 'string' } } },
     data: ref('Flow'),
     errors: [400, 401, 403, 404, 409, 503],
+    answers: { etag: true },
     handle: async (ctx, req, res) => {
       const uid = param(req, 'uid');
       const body = jsonBody(req, '{"version": "<commit>"}');
@@ -364,6 +370,7 @@ export const ROUTES: RouteSpec[] = [
     ],
     data: ref('FlowExport'),
     errors: [400, 401, 404],
+    answers: { attachment: true },
     handle: async (ctx, req, res) => {
       const q = query(req);
       const exportType = q.choice('export_type', ['json', 'dbgpts'] as const, 'json');

@@ -88,6 +88,11 @@ describe('OpenAPI document', () => {
     const create = doc.paths[`${V2}/flows`]?.post as { requestBody: unknown; responses: Record<string, unknown> };
     expect(Object.keys(create.responses)).toEqual(['200', '400', '401', '409', '413', '503']);
     expect(JSON.stringify(create.requestBody)).toContain('#/components/schemas/FlowRequest');
+    const get = doc.paths[`${V2}/flows/{uid}`]?.get as { responses: Record<string, { headers?: object; content: object }> };
+    expect(Object.keys(get.responses['200']?.content ?? {})).toEqual(['application/json', 'application/yaml']);
+    expect(Object.keys(get.responses['200']?.headers ?? {})).toEqual(['ETag']);
+    const metrics = doc.paths['/metrics']?.get as { responses: Record<string, { content: object }> };
+    expect(Object.keys(metrics.responses['200']?.content ?? {})).toEqual(['text/plain']);
     const health = doc.paths[`${V2}/health`]?.get as { security: unknown[] };
     expect(health.security).toEqual([]);
     // every $ref points at a schema that exists
