@@ -24,7 +24,7 @@ const opt = (name: string, dflt: string): string => {
 const FILES = Number(opt('files', '1000'));
 const ROUNDS = Number(opt('rounds', '5'));
 const root = resolve(import.meta.dirname, '..');
-const corpusDir = resolve(root, '../shared/corpus/dbgpt-templates/en');
+const corpusDir = resolve(root, 'test/fixtures/corpus');
 const TEMPLATES = ['chat-data-awel-flow-template.json', 'embedded-knowledge-process-flow-template.json', 'kg-knowledge-process-flow-template.json', 'rag-chat-awel-flow-template.json', 'simple_streaming_chat_flow.json'];
 
 /** Template `t` as flow number `i`: new uid, name, label, dag_id and node ids (edges and handles follow). */

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FlowFile } from '../../src/core/types.ts';
 
-/** The corpus of real DB-GPT flow exports beside the project. */
-export const CORPUS_DIR = resolve(import.meta.dirname, '../../../shared/corpus/dbgpt-templates/en');
+/** The corpus of real DB-GPT flow exports (DB-GPT's English templates, MIT). */
+export const CORPUS_DIR = resolve(import.meta.dirname, '../fixtures/corpus');
 
 /** Every corpus export file name, sorted. */
 export function corpusFiles(): string[] {

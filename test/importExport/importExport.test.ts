@@ -10,7 +10,7 @@ import { isFlowregError } from '../../src/errors/index.ts';
 import { git, tempDir, tempRepo, writeFiles } from '../helpers/tmp.ts';
 import { runCli } from './cliIo.ts';
 
-const CORPUS = resolve(import.meta.dirname, '../../../shared/corpus/dbgpt-templates/en');
+const CORPUS = resolve(import.meta.dirname, '../fixtures/corpus');
 const corpusFiles = readdirSync(CORPUS).filter((f) => f.endsWith('.json')).sort();
 const source = (file: string): JsonObject => (JSON.parse(readFileSync(join(CORPUS, file), 'utf8')) as { flow: JsonObject }).flow;
 // The kg template and the hybrid one are byte-identical on purpose: the duplicate case.
