@@ -197,14 +197,16 @@ export class HistoryIndex {
   uidOfBlob(blob: string): string | null {
     const known = this.blobUids.get(blob);
     if (known !== undefined) return known;
-    const text = this.objects.readTyped(blob, 'blob').toString('utf8');
+    const buf = this.objects.readTyped(blob, 'blob');
     let uid: string | null = null;
-    const m = UID_LINE.exec(text.slice(0, 4096));
+    const m = UID_LINE.exec(buf.toString('utf8', 0, 4096));
     if (m) uid = (m[1] ?? m[2]) as string;
     else {
-      const v = parseYaml(text).value;
+      const v = parseYaml(buf.toString('utf8')).value;
       if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.uid === 'string') uid = v.uid;
     }
+    // a matched substring keeps the whole text it came from alive: keep a copy of its own
+    if (uid !== null) uid = Buffer.from(uid).toString();
     this.blobUids.set(blob, uid);
     return uid;
   }

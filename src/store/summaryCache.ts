@@ -60,7 +60,8 @@ export class SummaryCache {
       const list = fd && typeof fd === 'object' && Array.isArray(fd.nodes) ? fd.nodes : [];
       for (const n of list) if (n && typeof n === 'object' && typeof n.id === 'string') nodes.add(originId(n.id));
     }
-    const entry: Entry = { summary, findings: inspection.findings.map((f) => ({ ...f, file: '' })), nodes: [...nodes] };
+    // strings parsed from a file are slices of its whole text: a JSON copy keeps only what is needed
+    const entry = JSON.parse(JSON.stringify({ summary, findings: inspection.findings.map((f) => ({ ...f, file: '' })), nodes: [...nodes] })) as Entry;
     this.entries.set(SummaryCache.key(blob, path), entry);
     this.dirty = true;
     return entry;
