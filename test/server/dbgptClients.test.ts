@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { corpusFlow } from '../helpers/flows.ts';
+import { corpusFlow, smallFlow } from '../helpers/flows.ts';
 import { git } from '../helpers/tmp.ts';
 import { commitCount, expectFailure, expectFlowPanel, FLOW_KEYS, harness } from './harness.ts';
 
 const V2 = '/api/v2/serve/awel';
+const V1 = '/api/v1/serve/awel';
 
 /** The body dbgpt_client's create_flow sends: `FlowPanel.to_dict()`, every field, nulls included, a client uuid4. */
 function clientBody(name: string): Record<string, unknown> {
@@ -158,11 +159,20 @@ describe("DB-GPT web UI requests, replayed", () => {
     const h = await harness();
     const t = corpusFlow('simple_streaming_chat_flow.json');
     await request(h.app).post(`${V2}/flows`).send({ ...t, uid: undefined, name: 'stream_chat' }).expect(200);
+    await request(h.app).post(`${V2}/flows`).send(smallFlow('plain-1', 'plain_flow')).expect(200);
+    // /chat/flows applies the category filter DB-GPT means (its DAO silently drops it)
+    const all = await request(h.app).get(`${V2}/flows`).expect(200);
+    expect(all.body.data.items.map((f: { name: string; flow_category: string }) => `${f.name}:${f.flow_category}`).sort()).toEqual(['plain_flow:common', 'stream_chat:chat_flow']);
+    const chat = await request(h.app).get(`${V2}/chat/flows`).expect(200);
+    expect(chat.body.data).toMatchObject({ total_count: 1, total_pages: 1, page: 1, page_size: 20 });
+    expect(chat.body.data.items.map((f: { name: string }) => f.name)).toEqual(['stream_chat']);
+    expect((await request(h.app).get(`${V1}/chat/flows`).query({ name: 'plain_flow' }).expect(200)).body.data.total_count).toBe(0);
     const nodes = await request(h.app).get(`${V2}/nodes`).expect(200);
     expect(nodes.body.success).toBe(true);
     const ids = (nodes.body.data as Array<{ id: string }>).map((n) => n.id);
     const nodeIds = (t.flow_data as { nodes: Array<{ id: string }> }).nodes.map((n) => n.id.replace(/_\d+$/, ''));
-    expect(ids.sort()).toEqual([...new Set(nodeIds)].sort());
+    // the nodes of both flows, by origin id (the node id without its _<n> suffix)
+    expect(ids.sort()).toEqual([...new Set([...nodeIds, 'operator_a', 'operator_b'])].sort());
     const one = await request(h.app).post(`${V2}/nodes/refresh`).send({ id: ids[0], flow_type: 'operator', type_name: 'x', type_cls: 'y', refresh: [] }).expect(200);
     expect(one.body.data.id).toBe(ids[0]);
     expect((await request(h.app).get(`${V2}/variables/keys`).expect(200)).body).toEqual({ success: true, err_code: null, err_msg: null, data: [] });
