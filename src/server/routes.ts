@@ -1,5 +1,4 @@
 import type { Request, Response } from 'express';
-import { flowFileFromDbgpt } from '../core/dbgptFlow.ts';
 import { formatFlow } from '../core/formatFlow.ts';
 import { schemaRefFor } from '../core/schemaRef.ts';
 import type { JsonObject } from '../core/types.ts';
@@ -91,6 +90,11 @@ function send(res: Response, data: unknown): void {
   res.json(envelope.succ(data));
 }
 
+/** A success whose data is already JSON text (the service caches served flows as text). */
+function sendJsonText(res: Response, json: string): void {
+  res.type('application/json').send(`{"success":true,"err_code":null,"err_msg":null,"data":${json}}`);
+}
+
 function etag(res: Response, version: string | null | undefined): void {
   if (typeof version === 'string' && version !== '') res.setHeader('ETag', `"${version}"`);
 }
@@ -147,7 +151,7 @@ async function listFlows(ctx: RouteContext, req: Request, res: Response, categor
     if (v !== undefined) filter[key] = v;
   }
   if (categories !== undefined) filter.categories = categories;
-  send(res, await ctx.service.list(filter, page, pageSize));
+  sendJsonText(res, await ctx.service.listJson(filter, page, pageSize));
 }
 
 /** Every route of DB-GPT's flow service and flowreg's extensions, relative to `/api/v{1,2}/serve/awel`. */
@@ -227,14 +231,23 @@ export const ROUTES: RouteSpec[] = [
     answers: { etag: true, yaml: true },
     handle: async (ctx, req, res) => {
       const uid = param(req, 'uid');
-      const version = query(req).string('version');
-      const served = version === undefined || version === '' ? await ctx.service.get(uid) : await ctx.service.getAt(uid, version);
-      etag(res, served.version);
+      const given = query(req).string('version');
+      const version = given === undefined || given === '' ? undefined : given;
       if (wantsYaml(req)) {
-        const file = flowFileFromDbgpt(served.flow);
-        res.type('application/yaml').send(formatFlow(file, { schemaRef: schemaRefFor(`${ctx.flowsDir}/${file.name}.yaml`) }));
+        // the stored file itself, in canonical form
+        const { file, version: v } = await ctx.service.getFile(uid, version);
+        etag(res, v);
+        res.type('application/yaml').send(formatFlow(file, { schemaRef: schemaRefFor(`${ctx.flowsDir}/${String(file.name)}.yaml`) }));
         return;
       }
+      if (version === undefined) {
+        const { json, version: v } = await ctx.service.getJson(uid);
+        etag(res, v);
+        sendJsonText(res, json);
+        return;
+      }
+      const served = await ctx.service.getAt(uid, version);
+      etag(res, served.version);
       send(res, served.flow);
     },
   },

@@ -72,7 +72,10 @@ function describeFindings(findings: Finding[]): string {
  */
 export class FlowService implements FlowServiceApi {
   private served = new Map<string, Served>();
-  private readonly flows = new LruCache<string, FlowFile>(512);
+  private readonly flows = new LruCache<string, FlowFile>(256);
+  /** Served flows as JSON text, bounded by total length (about 256 MB: 10,000 corpus-sized flows). */
+  private readonly json = new LruCache<string, string>(Number.POSITIVE_INFINITY, 256 * 1024 * 1024, (v) => v.length);
+  private sorted: Served[] | null = null;
   private readonly templatesDir: string;
 
   private constructor(
@@ -146,6 +149,7 @@ export class FlowService implements FlowServiceApi {
     }
     for (const uid of this.served.keys()) if (!next.has(uid)) changed.push(uid);
     this.served = next;
+    this.sorted = null;
     return changed;
   }
 
@@ -202,9 +206,18 @@ export class FlowService implements FlowServiceApi {
     return v.dirty || v.modified === null ? s.modified / 1000 : v.modified;
   }
 
-  async list(filter: FlowFilter, page: number, pageSize: number): Promise<Page<DbgptFlow>> {
-    checkPaging(page, pageSize);
-    const matches = [...this.served.values()].filter((s) => {
+  /** Every served flow, newest gmt_modified first (kept until the served flows change). */
+  private ordered(): Served[] {
+    if (!this.sorted) {
+      const keyed = [...this.served.values()].map((s) => [this.sortKey(s), s] as const);
+      keyed.sort((a, b) => b[0] - a[0] || (a[1].uid < b[1].uid ? -1 : 1));
+      this.sorted = keyed.map(([, s]) => s);
+    }
+    return this.sorted;
+  }
+
+  private matching(filter: FlowFilter): Served[] {
+    return this.ordered().filter((s) => {
       for (const key of ['name', 'uid', 'user_name', 'sys_code'] as const) {
         const want = filter[key];
         if (want === undefined) continue;
@@ -217,16 +230,61 @@ export class FlowService implements FlowServiceApi {
       }
       return true;
     });
-    const keyed = matches.map((s) => [this.sortKey(s), s] as const);
-    keyed.sort((a, b) => b[0] - a[0] || (a[1].uid < b[1].uid ? -1 : 1));
+  }
+
+  async list(filter: FlowFilter, page: number, pageSize: number): Promise<Page<DbgptFlow>> {
+    checkPaging(page, pageSize);
+    const matches = this.matching(filter);
     const start = (page - 1) * pageSize;
     const items: DbgptFlow[] = [];
-    for (const [, s] of keyed.slice(start, start + pageSize)) items.push((await this.toWire(s)).flow);
+    for (const s of matches.slice(start, start + pageSize)) items.push((await this.toWire(s)).flow);
     return { items, total_count: matches.length, total_pages: Math.ceil(matches.length / pageSize), page, page_size: pageSize };
+  }
+
+  /**
+   * The list page as JSON text, built from each flow's cached JSON: a page of 20 corpus-sized
+   * flows is half a megabyte, and serializing it per request cost more than everything else.
+   */
+  async listJson(filter: FlowFilter, page: number, pageSize: number): Promise<string> {
+    checkPaging(page, pageSize);
+    const matches = this.matching(filter);
+    const start = (page - 1) * pageSize;
+    const items: string[] = [];
+    for (const s of matches.slice(start, start + pageSize)) items.push((await this.jsonOf(s)).json);
+    return `{"items":[${items.join(',')}],"total_count":${matches.length},"total_pages":${Math.ceil(matches.length / pageSize)},"page":${page},"page_size":${pageSize}}`;
   }
 
   async get(uid: string): Promise<ServedFlow> {
     return this.toWire(this.entry(uid));
+  }
+
+  /** A flow as JSON text (DB-GPT's Flow object) and its version, cached per served content. */
+  async getJson(uid: string): Promise<{ json: string; version: string }> {
+    return this.jsonOf(this.entry(uid));
+  }
+
+  /** The flow file as stored (for answers in YAML), at the current or a given version. */
+  async getFile(uid: string, version?: string): Promise<{ file: FlowFile; version: string }> {
+    if (version !== undefined) {
+      const at = await this.store.readAt(uid, version);
+      if (!at) throw new FlowregError('VERSION_NOT_FOUND', `flow ${uid} was deleted in version ${version}`, { uid, version });
+      return { file: at.file, version };
+    }
+    const s = this.entry(uid);
+    const file = await this.fileOf(s);
+    if (!file) throw new FlowregError('FLOW_INVALID', `${s.path} does not parse; it has no content to serve`, { uid, path: s.path });
+    return { file, version: this.derived(s).version };
+  }
+
+  private async jsonOf(s: Served): Promise<{ json: string; version: string }> {
+    const d = this.derived(s);
+    const key = `${s.uid}\u0000${s.blob}\u0000${s.path}\u0000${d.version}\u0000${d.gmt_modified}\u0000${d.error_message ?? ''}`;
+    let json = this.json.get(key);
+    if (json === undefined) {
+      json = JSON.stringify((await this.toWire(s)).flow);
+      this.json.set(key, json);
+    }
+    return { json, version: d.version };
   }
 
   async getAt(uid: string, version: string): Promise<ServedFlow> {
@@ -263,14 +321,10 @@ export class FlowService implements FlowServiceApi {
     }
     const findings: Finding[] = [];
     // DB-GPT's pre-validator: a missing label is the name; a missing name comes from the label
-    const label = out.label;
-    const name = out.name;
-    if ((typeof label !== 'string' || label === '') && typeof name === 'string' && name !== '') out.label = name;
-    if (typeof out.label !== 'string' && out.label !== undefined) {
-      // a wrong type is the schema's to report
-    } else if ((typeof name !== 'string' || name === '') && typeof out.label === 'string' && out.label !== '') {
-      out.name = out.label.trim().replace(/\s+/g, '_');
-    }
+    // (a value of the wrong type is left for the schema to report, as DB-GPT's model does)
+    const missing = (v: unknown): boolean => v === undefined || v === null || v === '';
+    if (missing(out.label) && typeof out.name === 'string' && out.name !== '') out.label = out.name;
+    if (missing(out.name) && typeof out.label === 'string' && out.label !== '') out.name = out.label.trim().replace(/\s+/g, '_');
     if (out.label === undefined || out.label === '') findings.push(finding('/label', 'Field required'));
     if (out.name === undefined || out.name === '') findings.push(finding('/name', 'Field required'));
     if (Array.isArray(out.variables) && out.variables.length === 0) delete out.variables;
@@ -293,6 +347,7 @@ export class FlowService implements FlowServiceApi {
 
   async create(body: unknown, caller: Caller): Promise<WriteOutcome> {
     if (!isObject(body)) throw new FlowregError('INVALID_INPUT', `the body must be a JSON object (a DB-GPT Flow), found ${describeKind(body)}`);
+    checkUidType(body);
     const uid = typeof body.uid === 'string' && body.uid !== '' ? body.uid : randomUUID();
     const { file: next, findings } = this.fileFromBody(body, null, uid);
     this.validate(next, findings);
@@ -329,6 +384,7 @@ export class FlowService implements FlowServiceApi {
 
   async update(pathUid: string, body: unknown, caller: Caller, pre: WritePreconditions = {}): Promise<WriteOutcome> {
     if (!isObject(body)) throw new FlowregError('INVALID_INPUT', `the body must be a JSON object (a DB-GPT Flow), found ${describeKind(body)}`);
+    checkUidType(body);
     // DB-GPT updates the flow the body names; the path uid only when the body has none
     const uid = typeof body.uid === 'string' && body.uid !== '' ? body.uid : pathUid;
     this.entry(uid);
@@ -526,6 +582,16 @@ function checkPreconditions(uid: string, cur: CurrentFlow, pre: WritePreconditio
       expected: bodyVersion,
       current: cur.version,
     });
+  }
+}
+
+/** A uid that is there but not a string is refused, as DB-GPT's model does (E0001). */
+function checkUidType(body: JsonObject): void {
+  const uid = body.uid;
+  if (uid !== undefined && uid !== null && typeof uid !== 'string') {
+    const f = finding('/uid', `Input should be a valid string, found ${describeKind(uid)}`);
+    f.code = 'SCHEMA_TYPE';
+    throw new FlowregError('FLOW_INVALID', `the flow is not valid: /uid: ${f.message}`, { findings: [f] });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DbgptFlow, Finding, JsonObject } from '../core/types.ts';
+import type { DbgptFlow, Finding, FlowFile, JsonObject } from '../core/types.ts';
 
 /** Who is writing: becomes the commit author. */
 export interface Caller {
@@ -58,6 +58,12 @@ export interface WriteOutcome extends ServedFlow {
 export interface FlowServiceApi {
   list(filter: FlowFilter, page: number, pageSize: number): Promise<Page<DbgptFlow>>;
   get(uid: string): Promise<ServedFlow>;
+  /** `get` as JSON text of the Flow object, cached per content and version (the hot read path). */
+  getJson(uid: string): Promise<{ json: string; version: string }>;
+  /** `list` as JSON text of the PaginationResult, built from cached flow JSON. */
+  listJson(filter: FlowFilter, page: number, pageSize: number): Promise<string>;
+  /** The flow file as stored (answers in YAML), now or at a version. */
+  getFile(uid: string, version?: string): Promise<{ file: FlowFile; version: string }>;
   /** The flow at one of its versions (a commit id). */
   getAt(uid: string, version: string): Promise<ServedFlow>;
   create(body: unknown, caller: Caller): Promise<WriteOutcome>;

@@ -77,11 +77,11 @@ describe('LiveSync watching the working tree', () => {
     git(dir, ['add', '-A']);
     git(dir, ['commit', '-qm', 'feature work']);
     const feature = git(dir, ['rev-parse', 'HEAD']);
-    await waitFor(async () => (await svc.get('u-1').catch(() => null))?.flow.version === feature);
-    expect((await svc.get('u-2')).flow.version).toBe(feature);
+    await waitFor(async () => (await svc.get('u-1').catch(() => null))?.flow.version === feature && (await svc.get('u-2').catch(() => null))?.flow.version === feature);
     git(dir, ['checkout', '-q', 'main']);
-    await waitFor(async () => (await label(svc, 'u-1')) === 'by flowreg');
-    expect((await svc.get('u-1')).flow.version).toBe(out.version);
+    // git writes the files before it moves HEAD: wait for both
+    await waitFor(async () => (await svc.get('u-1')).flow.version === out.version);
+    expect(await label(svc, 'u-1')).toBe('by flowreg');
     expect(await label(svc, 'u-2')).toBeUndefined();
     git(dir, ['merge', '-q', '--ff-only', 'feature']);
     // the file changes first, then HEAD moves: wait for both
