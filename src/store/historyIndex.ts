@@ -172,6 +172,15 @@ export class HistoryIndex {
         const same = parents.slice(1).some((p) => this.differ.lookup(this.flowsTree(this.objects.commit(p).tree), ch.path.slice(this.flowsDir.length + 1)) === ch.newOid);
         if (same) continue;
       }
+      if (ch.oldOid && ch.newOid && !this.blobUids.has(ch.oldOid)) {
+        // an edit in place keeps the flow: the older content takes the uid of the newer one, read
+        // from a newer commit already walked (or from the working tree), so blobs are read only
+        // where a file appears or disappears (creates, deletes, renames)
+        const uid = this.uidOfBlob(ch.newOid);
+        this.blobUids.set(ch.oldOid, uid);
+        if (uid) changes.set(uid, true);
+        continue;
+      }
       for (const blob of [ch.oldOid, ch.newOid]) {
         const uid = blob ? this.uidOfBlob(blob) : null;
         if (uid) changes.set(uid, true);
@@ -197,12 +206,15 @@ export class HistoryIndex {
   uidOfBlob(blob: string): string | null {
     const known = this.blobUids.get(blob);
     if (known !== undefined) return known;
-    const buf = this.objects.readTyped(blob, 'blob');
+    // the uid of a canonical file is on its second line: read only the top of the blob
     let uid: string | null = null;
-    const m = UID_LINE.exec(buf.toString('utf8', 0, 4096));
+    const content = this.objects.readTyped(blob, 'blob');
+    // the top of the file, in whole lines (a cut line could read as a shorter uid)
+    const top = content.length <= 4096 ? content.toString('utf8') : content.toString('utf8', 0, content.lastIndexOf(0x0a, 4096) + 1);
+    const m = UID_LINE.exec(top);
     if (m) uid = (m[1] ?? m[2]) as string;
     else {
-      const v = parseYaml(buf.toString('utf8')).value;
+      const v = parseYaml(content.toString('utf8')).value;
       if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.uid === 'string') uid = v.uid;
     }
     // a matched substring keeps the whole text it came from alive: keep a copy of its own

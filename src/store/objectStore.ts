@@ -114,7 +114,8 @@ export class ObjectStore {
       this.cache.set(oid, hit);
       return hit;
     }
-    const obj = this.readLoose(oid) ?? this.readPacked(oid) ?? (this.scanPacks() ? this.readPacked(oid) : undefined);
+    // packs first: their lookup is in memory, while a missing loose file costs a failed open
+    const obj = this.readPacked(oid) ?? this.readLoose(oid) ?? (this.scanPacks() ? this.readPacked(oid) : undefined);
     if (!obj) throw new FlowregError('VERSION_NOT_FOUND', `git object ${oid} not found`, { oid });
     this.remember(oid, obj);
     return obj;
@@ -224,11 +225,9 @@ export class ObjectStore {
     return undefined;
   }
 
-  private readAt(pack: PackFile, offset: number): GitObject {
-    const cacheKey = `${pack.idxPath}:${offset}`;
-    const hit = this.cache.get(cacheKey);
-    if (hit) return hit;
-    let head = pack.read(offset, 64);
+  /** Parses a packed object's header: its kind, size, where its data starts, and its delta base. */
+  private header(pack: PackFile, offset: number): { kind: ObjectType | 'ofs_delta' | 'ref_delta'; size: number; dataAt: number; baseOffset?: number; baseOid?: string } {
+    const head = pack.read(offset, 64);
     let byte = head[0] as number;
     const typeNum = (byte >> 4) & 7;
     let size = byte & 15;
@@ -241,7 +240,6 @@ export class ObjectStore {
     }
     const kind = PACK_TYPES[typeNum];
     if (!kind) throw new FlowregError('INTERNAL', `unknown packed object type ${typeNum}`);
-    let base: GitObject | undefined;
     if (kind === 'ofs_delta') {
       byte = head[i++] as number;
       let rel = byte & 0x7f;
@@ -249,31 +247,33 @@ export class ObjectStore {
         byte = head[i++] as number;
         rel = (rel + 1) * 128 + (byte & 0x7f);
       }
-      base = this.readAt(pack, offset - rel);
-    } else if (kind === 'ref_delta') {
-      const baseOid = head.toString('hex', i, i + 20);
-      i += 20;
-      base = this.read(baseOid);
+      return { kind, size, dataAt: offset + i, baseOffset: offset - rel };
     }
-    // the compressed length is not stored: read generously and let zlib stop at the stream's end
-    let want = Math.max(256, size + 1024);
-    let data: Buffer;
-    for (;;) {
-      head = pack.read(offset + i, want);
+    if (kind === 'ref_delta') return { kind, size, dataAt: offset + i + 20, baseOid: head.toString('hex', i, i + 20) };
+    return { kind, size, dataAt: offset + i };
+  }
+
+  /** Inflates a whole zlib stream at `at` whose output is `size` bytes (the compressed length is not stored). */
+  private inflateAt(pack: PackFile, at: number, size: number): Buffer {
+    for (let want = Math.max(256, size + 1024); ; want *= 4) {
+      const chunk = pack.read(at, want);
       try {
-        data = inflateSync(head);
-        break;
+        return inflateSync(chunk);
       } catch (err) {
-        if (head.length < want) throw err;
-        want *= 4;
+        if (chunk.length < want) throw err;
       }
     }
-    let obj: GitObject;
-    if (base) obj = { type: base.type, content: applyDelta(data, base.content) };
-    else obj = { type: kind as ObjectType, content: data };
-    if (kind === 'ofs_delta' || kind === 'ref_delta' || obj.type === 'tree') {
-      this.remember(cacheKey, obj);
-    }
+  }
+
+  private readAt(pack: PackFile, offset: number): GitObject {
+    const cacheKey = `${pack.idxPath}:${offset}`;
+    const hit = this.cache.get(cacheKey);
+    if (hit) return hit;
+    const h = this.header(pack, offset);
+    const base = h.baseOffset !== undefined ? this.readAt(pack, h.baseOffset) : h.baseOid !== undefined ? this.read(h.baseOid) : undefined;
+    const data = this.inflateAt(pack, h.dataAt, h.size);
+    const obj: GitObject = base ? { type: base.type, content: applyDelta(data, base.content) } : { type: h.kind as ObjectType, content: data };
+    if (base || obj.type === 'tree') this.remember(cacheKey, obj);
     return obj;
   }
 }
@@ -309,10 +309,12 @@ export function applyDelta(delta: Buffer, base: Buffer): Buffer {
       if (op & 32) len |= (delta[i++] as number) << 8;
       if (op & 64) len |= (delta[i++] as number) << 16;
       if (len === 0) len = 0x10000;
-      base.copy(out, o, off, off + len);
+      // Buffer.copy costs a native call: a short run is cheaper copied byte by byte
+      if (len < 64) for (let k = 0; k < len; k++) out[o + k] = base[off + k] as number;
+      else base.copy(out, o, off, off + len);
       o += len;
     } else if (op > 0) {
-      delta.copy(out, o, i, i + op);
+      for (let k = 0; k < op; k++) out[o + k] = delta[i + k] as number;
       o += op;
       i += op;
     } else {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isFlowregError } from '../../src/errors/index.ts';
@@ -219,5 +219,35 @@ describe('GitStore reading', () => {
     store = await open(dir);
     expect(store.versions('u-1').map((v) => v.message)).toEqual(['rename by hand', 'create flow f1 (u-1)']);
     expect(store.list().map((r) => r.path).sort()).toEqual(['flows/f0.yaml', 'flows/f2.yaml', 'flows/f3.yaml', 'flows/f4.yaml', 'flows/renamed.yaml']);
+  });
+
+  it('follows a flow renamed and edited by hand, and attributes merged changes as git log does', async () => {
+    const dir = tempRepo();
+    let store = await open(dir);
+    const c1 = await store.write(create(smallFlow('u-1', 'one')));
+    await store.write(create(smallFlow('u-2', 'two')));
+    await store.close();
+    // rename and edit in one commit: git sees a delete and an add; the uid ties them together
+    git(dir, ['mv', 'flows/one.yaml', 'flows/uno.yaml']);
+    writeFileSync(join(dir, 'flows/uno.yaml'), readFileSync(join(dir, 'flows/uno.yaml'), 'utf8').replace('name: one', 'name: uno').replace('label: one', 'label: uno'));
+    git(dir, ['commit', '-qam', 'rename one to uno'], { GIT_COMMITTER_DATE: '2026-06-01T00:00:00Z' });
+    const renamed = git(dir, ['rev-parse', 'HEAD']);
+    // a change on a branch, merged with a merge commit
+    git(dir, ['checkout', '-q', '-b', 'side']);
+    writeFileSync(join(dir, 'flows/two.yaml'), readFileSync(join(dir, 'flows/two.yaml'), 'utf8').replace('label: two', 'label: two on side'));
+    git(dir, ['commit', '-qam', 'side change'], { GIT_COMMITTER_DATE: '2026-06-02T00:00:00Z' });
+    const side = git(dir, ['rev-parse', 'HEAD']);
+    git(dir, ['checkout', '-q', 'main']);
+    writeFileSync(join(dir, 'README.md'), 'main moves too\n');
+    git(dir, ['add', 'README.md']);
+    git(dir, ['commit', '-qm', 'main change'], { GIT_COMMITTER_DATE: '2026-06-03T00:00:00Z' });
+    git(dir, ['merge', '-q', '--no-ff', '-m', 'merge side', 'side'], { GIT_COMMITTER_DATE: '2026-06-04T00:00:00Z' });
+    rmSync(join(dir, '.git/flowreg'), { recursive: true, force: true });
+    store = await open(dir);
+    expect(store.versions('u-1').map((v) => v.version)).toEqual([renamed, c1.commit]);
+    expect(store.versionOf('u-1', store.record('flows/uno.yaml') ?? null).created).toBe(Number(git(dir, ['show', '-s', '--format=%ct', c1.commit as string])));
+    // the merge did not change two.yaml relative to side: its version is side's commit, as git log says
+    expect(store.versionOf('u-2', store.record('flows/two.yaml') ?? null).version).toBe(side);
+    expect(git(dir, ['log', '-1', '--format=%H', '--', 'flows/two.yaml'])).toBe(side);
   });
 });
