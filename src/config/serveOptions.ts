@@ -28,6 +28,18 @@ export interface ServeConfig {
   committer: { name: string; email: string } | null;
   /** The config file that was read, null when none. */
   config: string | null;
+  /** Remote to sync with (http or https URL); null: none. */
+  remote: string | null;
+  /** Branch served, fetched and pushed. */
+  branch: string;
+  /** Seconds between fetches of the remote (0: only on webhook). */
+  fetchInterval: number;
+  /** Secret of the push webhook (HMAC-SHA256); null: the webhook route answers 401. */
+  webhookSecret: string | null;
+  /** `direct`: writes go to the branch; `branch`: each write goes to a new branch for review. */
+  writeMode: 'direct' | 'branch';
+  /** Watch the working tree for changes made outside flowreg. */
+  watch: boolean;
 }
 
 /** Where a value came from, for messages, and what relative paths resolve against. */
@@ -101,6 +113,14 @@ function duration(raw: unknown, ctx: ParseContext): number {
   const ms = m ? Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? NaN)) : NaN;
   if (!Number.isFinite(ms) || ms > 3_600_000) throw usage(ctx, `expected a duration up to 1 hour such as 10s, 500ms or 10000 (ms), got ${shown(raw)}`);
   return ms;
+}
+
+function bool(raw: unknown, ctx: ParseContext): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const v = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+  if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true;
+  if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false;
+  throw usage(ctx, `expected true or false, got ${shown(raw)}`);
 }
 
 function identity(raw: unknown, ctx: ParseContext): { name: string; email: string } {
@@ -268,5 +288,83 @@ export const SERVE_OPTIONS: OptionSpec[] = [
       if (found === undefined) throw usage(ctx, `expected one of ${LOG_LEVELS.join(', ')}, got ${shown(raw)}`);
       return found;
     },
+  },
+  {
+    key: 'remote',
+    flag: '--remote <url>',
+    env: 'FLOWREG_REMOTE',
+    group: 'sync',
+    description: 'git remote to sync with (http or https): cloned into an empty repository folder, fetched on an interval and on the webhook; every write is pushed before it is acknowledged',
+    defaultText: 'none',
+    fallback: () => null,
+    parse: (raw, ctx) => {
+      const url = text(raw, ctx, 'an http(s) URL of a git repository');
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw usage(ctx, `expected an http(s) URL of a git repository, got ${shown(raw)}`);
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usage(ctx, `only http and https remotes are supported (isomorphic-git), got ${shown(raw)}`);
+      return url;
+    },
+  },
+  {
+    key: 'branch',
+    flag: '--branch <name>',
+    env: 'FLOWREG_BRANCH',
+    group: 'sync',
+    description: 'branch of the remote to clone, fetch and push',
+    defaultText: 'main',
+    fallback: () => 'main',
+    parse: (raw, ctx) => {
+      const b = text(raw, ctx, 'a branch name');
+      if (!/^[A-Za-z0-9._/-]+$/.test(b) || b.includes('..') || b.startsWith('/') || b.endsWith('/') || b.endsWith('.lock')) throw usage(ctx, `expected a branch name such as main, got ${shown(raw)}`);
+      return b;
+    },
+  },
+  {
+    key: 'fetchInterval',
+    flag: '--fetch-interval <seconds>',
+    env: 'FLOWREG_FETCH_INTERVAL',
+    group: 'sync',
+    description: 'seconds between fetches of the remote (0: fetch only when the webhook is called)',
+    defaultText: '30',
+    fallback: () => 30,
+    parse: (raw, ctx) => integer(raw, ctx, 'seconds', 0, 86_400),
+  },
+  {
+    key: 'webhookSecret',
+    flag: '--webhook-secret <secret>',
+    env: 'FLOWREG_WEBHOOK_SECRET',
+    group: 'sync',
+    description: 'secret of the GitHub/Gitea push webhook at POST /api/v2/serve/awel/sync/webhook (X-Hub-Signature-256, HMAC-SHA256); without it the webhook answers 401',
+    defaultText: 'none',
+    fallback: () => null,
+    parse: (raw, ctx) => text(raw, ctx, 'a secret'),
+  },
+  {
+    key: 'writeMode',
+    flag: '--write-mode <mode>',
+    env: 'FLOWREG_WRITE_MODE',
+    group: 'sync',
+    description: 'direct: writes are commits on the branch; branch: each write is a commit on a new branch flowreg/<name>-<commit> (pushed), for a pull request',
+    defaultText: 'direct',
+    fallback: () => 'direct',
+    parse: (raw, ctx) => {
+      const m = typeof raw === 'string' ? raw.trim() : raw;
+      if (m !== 'direct' && m !== 'branch') throw usage(ctx, `expected direct or branch, got ${shown(raw)}`);
+      return m;
+    },
+  },
+  {
+    key: 'watch',
+    flag: '--watch <bool>',
+    env: 'FLOWREG_WATCH',
+    group: 'sync',
+    description: 'watch the working tree and serve changes made outside flowreg (editors, git pull, checkout, merge)',
+    defaultText: 'true',
+    fallback: () => true,
+    parse: bool,
   },
 ];

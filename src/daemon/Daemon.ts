@@ -5,6 +5,8 @@ import type { ServeConfig } from '../config/serveOptions.ts';
 import { FlowregError } from '../errors/index.ts';
 import { createApp } from '../server/createApp.ts';
 import { FlowService } from '../service/FlowService.ts';
+import type { SyncApi } from '../service/FlowServiceApi.ts';
+import { LiveSync } from '../service/LiveSync.ts';
 
 /** Where log lines go: one JSON object per line. */
 export interface LogSink {
@@ -34,6 +36,7 @@ export class Daemon {
   readonly logger: Logger;
   private readonly config: ServeConfig;
   private service: FlowService | null = null;
+  private live: LiveSync | null = null;
   private server: Server | null = null;
   private inflight = 0;
   private idle: (() => void) | null = null;
@@ -55,9 +58,28 @@ export class Daemon {
       flowsDir: c.flowsDir,
       ...(c.templatesDir !== null ? { templatesDir: c.templatesDir } : {}),
       ...(c.committer !== null ? { committer: c.committer } : {}),
+      ...(c.remote !== null ? { remote: { url: c.remote, branch: c.branch } } : {}),
+      writeMode: c.writeMode,
     });
     this.service = service;
-    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining });
+    const live = new LiveSync(service, {
+      watch: c.watch,
+      fetchIntervalMs: c.fetchInterval * 1000,
+      onError: (err, where) => this.logger.warn({ err, where }, where === 'fetch' ? 'fetch failed' : 'watch failed'),
+      onServed: (paths, source, changed) => {
+        if (changed.length > 0) this.logger.info({ source, paths: paths.length, changed: changed.length }, 'served changes');
+      },
+    });
+    await live.start();
+    this.live = live;
+    const sync: SyncApi = {
+      status: () => service.syncStatus(),
+      fetchNow: () => live.fetchNow(),
+      branch: c.branch,
+      hasRemote: c.remote !== null,
+      webhookSecret: c.webhookSecret,
+    };
+    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync });
     const server = createServer(app);
     server.on('request', (_req, res) => {
       this.inflight++;
@@ -75,6 +97,8 @@ export class Daemon {
         });
       });
     } catch (err) {
+      await this.live?.stop();
+      this.live = null;
       await service.close();
       this.service = null;
       const code = (err as { code?: unknown }).code;
@@ -84,7 +108,7 @@ export class Daemon {
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const address = { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
-    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0 }, 'listening');
+    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote, branch: c.branch, writeMode: c.writeMode }, 'listening');
     return address;
   }
 
@@ -131,6 +155,8 @@ export class Daemon {
     await closed;
     this.server = null;
     // The service waits for writes still queued (a timed-out request's commit included).
+    await this.live?.stop();
+    this.live = null;
     await this.service?.close();
     this.service = null;
     this.logger.info('stopped');

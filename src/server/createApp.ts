@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiKey } from '../config/parseApiKeys.ts';
 import type { JsonObject } from '../core/types.ts';
 import { FlowregError } from '../errors/index.ts';
-import type { FlowServiceApi } from '../service/FlowServiceApi.ts';
+import type { FlowServiceApi, SyncApi } from '../service/FlowServiceApi.ts';
 import { ApiKeys } from './ApiKeys.ts';
 import { envelope } from './envelope.ts';
 import { errorAnswer } from './errorAnswer.ts';
@@ -29,6 +29,8 @@ export interface AppOptions {
   flowsDir?: string;
   /** True while the daemon drains: answers ask the client to close the connection. */
   draining?: () => boolean;
+  /** Sync status and webhook; absent: /sync reports no remote and the webhook refuses. */
+  sync?: SyncApi | null;
 }
 
 /** The route groups the app serves: every DB-GPT route under each prefix, and the root routes. */
@@ -58,6 +60,7 @@ export function createApp(opts: AppOptions): Express {
     bodyLimit,
     flowsDir: opts.flowsDir ?? 'flows',
     openApi: () => (document ??= openApiDocument(groups)),
+    sync: opts.sync ?? null,
   };
 
   const app = express();
@@ -117,6 +120,8 @@ export function createApp(opts: AppOptions): Express {
     ];
     if (route.auth) chain.push(authorize);
     if (route.body === 'json') chain.push(jsonParser);
+    // a webhook's signature is over the exact bytes sent
+    if (route.body === 'raw') chain.push(express.raw({ limit: bodyLimit, type: () => true }));
     chain.push(async (req, res) => {
       await route.handle(ctx, req, res);
     });

@@ -52,6 +52,7 @@ function operation(group: RouteGroup, route: RouteSpec): JsonObject {
     });
   }
   if (route.body === 'json') op.requestBody = { required: true, content: { 'application/json': { schema: route.requestSchema ?? { type: 'object' } } } };
+  if (route.body === 'raw') op.requestBody = { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A GitHub or Gitea push event.' } } } };
   if (route.body === 'multipart') op.requestBody = { required: true, content: { 'multipart/form-data': { schema: route.requestSchema ?? { type: 'object' } } } };
   const responses: JsonObject = { '200': dataResponse(route) };
   for (const status of route.errors) {
@@ -94,6 +95,7 @@ export function openApiDocument(groups: RouteGroup[]): JsonObject {
       { name: 'nodes', description: 'Node metadata for the canvas.' },
       { name: 'variables', description: 'Variables (flowreg stores none).' },
       { name: 'extensions', description: 'flowreg extensions: history, revert, diff.' },
+      { name: 'sync', description: 'Sync with a remote: status and the push webhook.' },
       { name: 'service', description: 'Health, auth check, debug, metrics, this document.' },
     ],
     paths,

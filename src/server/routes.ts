@@ -1,9 +1,10 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { formatFlow } from '../core/formatFlow.ts';
 import { schemaRefFor } from '../core/schemaRef.ts';
 import type { JsonObject } from '../core/types.ts';
 import { FlowregError } from '../errors/index.ts';
-import type { FlowFilter, FlowServiceApi, WritePreconditions } from '../service/FlowServiceApi.ts';
+import type { FlowFilter, FlowServiceApi, SyncApi, WritePreconditions } from '../service/FlowServiceApi.ts';
 import { callerOf } from './callerOf.ts';
 import { envelope } from './envelope.ts';
 import { checkJsonDepth, jsonBody } from './jsonBody.ts';
@@ -22,6 +23,8 @@ export interface RouteContext {
   flowsDir: string;
   /** The OpenAPI document of the whole surface. */
   openApi: () => JsonObject;
+  /** Sync status and the webhook's fetch (null: no sync wired, e.g. in a test app). */
+  sync: SyncApi | null;
 }
 
 /** One documented query, path or header parameter. */
@@ -44,14 +47,14 @@ export interface RouteSpec {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'flows' | 'io' | 'nodes' | 'variables' | 'service' | 'extensions';
+  tag: 'flows' | 'io' | 'nodes' | 'variables' | 'service' | 'extensions' | 'sync';
   /** false: answered without the Result envelope (DB-GPT's /health, /test_auth, raw export). */
   envelope: boolean;
   /** false: open even when API keys are configured. */
   auth: boolean;
   params?: ParamDoc[];
   /** How the body is read: JSON (express's parser, with the body limit) or a multipart upload. */
-  body?: 'json' | 'multipart';
+  body?: 'json' | 'multipart' | 'raw';
   requestSchema?: JsonObject;
   /** The schema of `data` in the envelope (or of the whole answer when `envelope` is false). */
   data: JsonObject;
@@ -596,4 +599,71 @@ export const ROUTES: RouteSpec[] = [
       throw notSupported('the notebook file of a python flow (GET /flow/notebook/file/path)', 'flowreg keeps flow files, not notebooks');
     },
   },
+  {
+    method: 'get',
+    path: '/sync',
+    operationId: 'syncStatus',
+    summary: 'Sync status: branch, head, remote head, ahead/behind, time and error of the last fetch and push, write mode, and the invalid flows with their findings.',
+    tag: 'sync',
+    envelope: true,
+    auth: true,
+    data: { type: 'object' },
+    errors: [401],
+    handle: async (ctx, _req, res) => {
+      send(res, ctx.sync ? ctx.sync.status() : { remote: null, invalid_flows: [] });
+    },
+  },
+  {
+    method: 'post',
+    path: '/sync/webhook',
+    operationId: 'syncWebhook',
+    summary:
+      'Push webhook of GitHub or Gitea: verified with HMAC-SHA256 (`X-Hub-Signature-256: sha256=<hex>` or `X-Gitea-Signature`) and the configured secret instead of an API key; a push to the served branch fetches and fast-forwards before answering.',
+    tag: 'sync',
+    envelope: true,
+    auth: false,
+    body: 'raw',
+    params: [
+      { name: 'X-Hub-Signature-256', in: 'header', description: 'sha256=<hex HMAC-SHA256 of the body with the webhook secret>', schema: { type: 'string' } },
+      { name: 'X-GitHub-Event', in: 'header', description: 'push or ping (X-Gitea-Event also accepted).', schema: { type: 'string' } },
+    ],
+    data: { type: 'object' },
+    errors: [400, 401],
+    handle: async (ctx, req, res) => {
+      const sync = ctx.sync;
+      if (!sync || sync.webhookSecret === null) throw new FlowregError('UNAUTHORIZED', 'the webhook is disabled: start flowreg with --webhook-secret to accept signed push events');
+      const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      verifySignature(body, sync.webhookSecret, req.header('x-hub-signature-256') ?? (req.header('x-gitea-signature') ? `sha256=${req.header('x-gitea-signature')}` : undefined));
+      const event = req.header('x-github-event') ?? req.header('x-gitea-event') ?? 'push';
+      if (event === 'ping') {
+        send(res, { event, fetched: false });
+        return;
+      }
+      if (event !== 'push') {
+        send(res, { event, fetched: false, reason: `only push events trigger a fetch, this was "${event}"` });
+        return;
+      }
+      if (!sync.hasRemote) throw new FlowregError('NOT_SUPPORTED', 'a push webhook needs a remote: start flowreg with --remote <url>');
+      let ref: unknown;
+      try {
+        ref = (JSON.parse(body.toString('utf8')) as { ref?: unknown }).ref;
+      } catch {
+        throw new FlowregError('INVALID_INPUT', 'the push event is not JSON (configure the webhook with content type application/json)', { loc: 'body' });
+      }
+      if (ref !== `refs/heads/${sync.branch}`) {
+        send(res, { event, fetched: false, reason: `the push was to ${String(ref)}, flowreg serves refs/heads/${sync.branch}` });
+        return;
+      }
+      const changed = await sync.fetchNow();
+      send(res, { event, fetched: true, changed });
+    },
+  },
 ];
+
+/** Checks a webhook's `sha256=<hex>` HMAC of the raw body in constant time; UNAUTHORIZED otherwise. */
+function verifySignature(body: Buffer, secret: string, header: string | undefined): void {
+  if (header === undefined || !header.startsWith('sha256=')) throw new FlowregError('UNAUTHORIZED', 'the webhook call is not signed: X-Hub-Signature-256 (sha256=...) is missing');
+  const expected = createHmac('sha256', secret).update(body).digest();
+  const given = Buffer.from(header.slice(7).trim(), 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new FlowregError('UNAUTHORIZED', 'the webhook signature does not match the body and the configured secret');
+}

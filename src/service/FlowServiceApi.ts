@@ -89,3 +89,17 @@ export interface FlowServiceApi {
   /** Counts for /metrics. */
   stats(): { flows: number; invalid: number };
 }
+
+/** Sync with a remote, as the server needs it: the status, and a fetch now (the webhook). */
+export interface SyncApi {
+  /** Branch, heads, ahead/behind, last fetch and push, invalid flows (design §5). */
+  status(): JsonObject;
+  /** Fetches and fast-forwards now; resolves with the paths that changed. */
+  fetchNow(): Promise<string[]>;
+  /** The branch a push event must name to trigger a fetch. */
+  branch: string;
+  /** True when a remote is configured. */
+  hasRemote: boolean;
+  /** The webhook's HMAC secret; null: the webhook refuses every call. */
+  webhookSecret: string | null;
+}

@@ -48,7 +48,22 @@ describe('loadServeConfig', () => {
       drainTimeout: 10_000,
       apiKeys: [],
       logLevel: 'info',
+      remote: null,
+      branch: 'main',
+      fetchInterval: 30,
+      webhookSecret: null,
+      writeMode: 'direct',
+      watch: true,
     });
+  });
+
+  it('reads the sync options and refuses bad ones with a usage error', () => {
+    const repo = realpathSync(tempRepo());
+    const c = loadServeConfig({ ...sources(repo), env: { FLOWREG_REMOTE: 'http://127.0.0.1:9/flows.git', FLOWREG_FETCH_INTERVAL: '5', FLOWREG_WRITE_MODE: 'branch', FLOWREG_WATCH: 'off' } });
+    expect([c.remote, c.fetchInterval, c.writeMode, c.watch, c.branch]).toEqual(['http://127.0.0.1:9/flows.git', 5, 'branch', false, 'main']);
+    for (const [k, v] of [['FLOWREG_REMOTE', 'ssh://git@host/x.git'], ['FLOWREG_BRANCH', 'a..b'], ['FLOWREG_FETCH_INTERVAL', '-1'], ['FLOWREG_WRITE_MODE', 'pr'], ['FLOWREG_WATCH', 'maybe']] as const) {
+      expect(() => loadServeConfig({ ...sources(repo), env: { [k]: v } })).toThrow(new RegExp(k));
+    }
   });
 
   it('takes --repo relative to the current directory, as given', () => {

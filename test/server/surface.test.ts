@@ -26,9 +26,9 @@ function files(): Record<string, string> {
 }
 
 describe('auth', () => {
-  it('requires a Bearer key on every route of both prefixes and the root, except /health', async () => {
+  it('requires a Bearer key on every route of both prefixes and the root, except /health and the signed webhook', async () => {
     const h = await harness({ files: files(), apiKeys: [{ name: 'ci', key: 'secret-1' }, { name: null, key: 'secret-2' }] });
-    expect(ALL_ROUTES.length).toBe(2 * 22 + 2);
+    expect(ALL_ROUTES.length).toBe(2 * 24 + 2);
     for (const r of ALL_ROUTES) {
       const url = concrete(r.template);
       const call = (): request.Test => request(h.app)[r.method](url);
@@ -36,6 +36,11 @@ describe('auth', () => {
       const wrong = await call().set('Authorization', 'Bearer secret-3');
       const basic = await call().set('Authorization', 'Basic c2VjcmV0LTE=');
       const good = await call().set('Authorization', 'Bearer secret-2');
+      if (!r.auth && r.template.endsWith('/sync/webhook')) {
+        // authenticated by its HMAC signature, not by an API key: without a secret it refuses all
+        for (const res of [none, wrong, good]) expect([res.status, expectFailure(res.body, '401')]).toEqual([401, expect.stringMatching(/^the webhook is disabled/)]);
+        continue;
+      }
       if (!r.auth) {
         expect(r.template.endsWith('/health')).toBe(true);
         for (const res of [none, wrong, good]) expect([res.status, res.body]).toEqual([200, { status: 'ok' }]);
@@ -56,7 +61,7 @@ describe('auth', () => {
 
   it('leaves every route open without keys, as DB-GPT does by default', async () => {
     const h = await harness({ files: files() });
-    for (const r of ALL_ROUTES) {
+    for (const r of ALL_ROUTES.filter((x) => !x.template.endsWith('/sync/webhook'))) {
       const res = await request(h.app)[r.method](concrete(r.template));
       expect([r.method, r.template, res.status]).not.toEqual([r.method, r.template, 401]);
       expect(res.status).toBeLessThan(500);
@@ -78,9 +83,9 @@ describe('OpenAPI document', () => {
     for (const [path, item] of Object.entries(doc.paths)) for (const method of Object.keys(item)) documented.add(`${method.toUpperCase()} ${path}`);
     expect([...registered].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((d) => !registered.has(d))).toEqual([]);
-    expect(registered.size).toBe(46);
+    expect(registered.size).toBe(50);
     for (const prefix of API_PREFIXES) {
-      for (const path of ['/flows', '/flows/{uid}', '/chat/flows', '/flow/export/{uid}', '/flow/import', '/flow/templates', '/nodes', '/nodes/refresh', '/variables', '/variables/{id}', '/variables/keys', '/flow/debug', '/flow/notebook/file/path', '/health', '/test_auth']) {
+      for (const path of ['/flows', '/flows/{uid}', '/chat/flows', '/flow/export/{uid}', '/flow/import', '/flow/templates', '/nodes', '/nodes/refresh', '/variables', '/variables/{id}', '/variables/keys', '/flow/debug', '/flow/notebook/file/path', '/health', '/test_auth', '/sync', '/sync/webhook']) {
         expect(doc.paths).toHaveProperty([`${prefix}${path}`]);
       }
     }
