@@ -32,7 +32,7 @@ const PROFILE = args.includes('--profile');
 const PHASE = opt('phase', '');
 const root = resolve(import.meta.dirname, '..');
 const work = join(tmpdir(), 'flowreg-bench-api');
-const corpusDir = resolve(root, '../shared/corpus/dbgpt-templates/en');
+const corpusDir = resolve(root, 'test/fixtures/corpus');
 const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
 const V2 = '/api/v2/serve/awel';
 

@@ -63,7 +63,11 @@ export class LiveSync {
       this.poll.unref();
     }
     const every = this.opts.fetchIntervalMs ?? 0;
-    if (every > 0 && this.service.store.status().remote) this.schedule(every);
+    if (this.service.store.status().remote) {
+      // catch up at once (a restart may have missed pushes), without holding up the start
+      void this.fetchNow().catch((err: unknown) => this.opts.onError?.(err, 'fetch'));
+      if (every > 0) this.schedule(every);
+    }
   }
 
   private schedule(every: number): void {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -7,6 +6,8 @@ import { loadServeConfig } from '../../src/config/loadServeConfig.ts';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import { Daemon } from '../../src/daemon/Daemon.ts';
 import { smallFlow } from '../helpers/flows.ts';
+import { spawn } from 'node:child_process';
+import { serveProcess, waitFor } from '../helpers/daemon.ts';
 import { git, tempDir, tempRepo } from '../helpers/tmp.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/flowreg.js');
@@ -21,45 +22,6 @@ function openHandles(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) if (/TCP|Pipe|FSEvent|StatWatcher|Timeout/.test(kind)) out[kind] = (out[kind] ?? 0) + 1;
   return out;
-}
-
-/** A running `flowreg serve` child process and its parsed log lines. */
-interface Served {
-  child: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  url: string;
-  exit: Promise<number | null>;
-}
-
-async function serve(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      buf += c.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-        buf = buf.slice(nl + 1);
-        logs.push(line);
-        if (line.msg === 'listening') resolveUrl(line.url as string);
-      }
-    });
-    void exit.then((code) => reject(new Error(`flowreg serve exited with ${code}: ${stderr}`)));
-  });
-  return { child, logs, url, exit };
-}
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('Daemon', () => {
@@ -97,7 +59,7 @@ describe('Daemon', () => {
 describe('flowreg serve', () => {
   it('starts with no configuration but the port, answers, and exits 0 on SIGINT', async () => {
     const dir = realpathSync(tempDir());
-    const s = await serve(dir, [], { FLOWREG_PORT: '0' });
+    const s = await serveProcess(dir, [], { FLOWREG_PORT: '0' });
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.logs[0]).toMatchObject({ msg: 'listening', repo: dir, flowsDir: 'flows', auth: false });
     expect(await (await fetch(`${s.url}${V2}/health`)).json()).toEqual({ status: 'ok' });
@@ -108,7 +70,7 @@ describe('flowreg serve', () => {
   });
 
   it('exits 0 on a SIGTERM that arrives as soon as it listens', async () => {
-    const s = await serve(realpathSync(tempDir()), ['--port', '0']);
+    const s = await serveProcess(realpathSync(tempDir()), ['--port', '0']);
     s.child.kill('SIGTERM');
     expect(await s.exit).toBe(0);
     expect(s.logs.map((l) => l.msg)).toEqual(['listening', 'signal received', 'stopping', 'stopped']);
@@ -116,7 +78,7 @@ describe('flowreg serve', () => {
 
   it('on SIGTERM finishes the write in flight (committed and answered), then exits 0', async () => {
     const repo = tempRepo(flowFiles());
-    const s = await serve(repo, ['--port', '0', '--api-keys', 'ci=k1']);
+    const s = await serveProcess(repo, ['--port', '0', '--api-keys', 'ci=k1']);
     const base = (await (await fetch(`${s.url}${V2}/flows/u-1`, { headers: { authorization: 'Bearer k1' } })).json()) as { data: Record<string, unknown> };
     const body = Buffer.from(JSON.stringify({ ...base.data, description: 'written while draining' }));
     const u = new URL(`${s.url}${V2}/flows/u-1`);

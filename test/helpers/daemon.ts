@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const BIN = resolve(import.meta.dirname, '../../bin/flowreg.js');
+
+/** A running `flowreg serve` child process and its parsed log lines. */
+export interface ServedProcess {
+  child: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  url: string;
+  exit: Promise<number | null>;
+}
+
+/** Starts `flowreg serve` in `cwd` with `args`; resolves once it logs "listening" (with its URL). */
+export async function serveProcess(cwd: string, args: string[], env: Record<string, string> = {}): Promise<ServedProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+        buf = buf.slice(nl + 1);
+        logs.push(line);
+        if (line.msg === 'listening') resolveUrl(line.url as string);
+      }
+    });
+    void exit.then((code) => reject(new Error(`flowreg serve exited with ${code}: ${stderr}`)));
+  });
+  return { child, logs, url, exit };
+}
+
+/** Polls `check` until it holds; rejects after `ms`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000, every = 20): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
