@@ -24,7 +24,6 @@ export class LiveSync {
   private watcher: FlowWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
-  private lastHead = '';
   private fetching: Promise<string[]> | null = null;
   private stopped = false;
 
@@ -41,7 +40,9 @@ export class LiveSync {
         dir: this.service.store.dir,
         flowsDir: this.service.store.flowsDir,
         onChange: async (batch) => {
-          const changed = await this.service.refresh(batch.refsMoved ? undefined : batch.paths);
+          // a ref event after flowreg's own commit needs no rescan: the store already stands there
+          const full = batch.refsMoved && this.headMoved();
+          const changed = await this.service.refresh(full ? undefined : batch.paths);
           this.opts.onServed?.(batch.paths, 'watch', changed);
         },
         onError: (err) => this.opts.onError?.(err, 'watch'),
@@ -50,11 +51,8 @@ export class LiveSync {
     }
     const pollMs = this.opts.headPollMs ?? 1000;
     if (this.opts.watch !== false && pollMs > 0) {
-      this.lastHead = this.headKey();
       this.poll = setInterval(() => {
-        const now = this.headKey();
-        if (now === this.lastHead) return;
-        this.lastHead = now;
+        if (!this.headMoved()) return;
         this.service
           .refresh()
           .then((changed) => this.opts.onServed?.([], 'watch', changed))
@@ -99,9 +97,11 @@ export class LiveSync {
     return this.fetching;
   }
 
-  private headKey(): string {
-    const h = this.service.store.currentHead();
-    return `${h.ref}:${h.oid}`;
+  /** True when HEAD on disk is not where the store stands (a commit, checkout or pull outside flowreg). */
+  private headMoved(): boolean {
+    const disk = this.service.store.currentHead();
+    const known = this.service.store.head();
+    return disk.oid !== known.oid || disk.ref !== known.ref;
   }
 
   /** Stops both loops and waits for work in progress; no timer or watcher is left. */
