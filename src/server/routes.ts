@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { formatFlow } from '../core/formatFlow.ts';
+import { LruCache } from '../core/LruCache.ts';
 import { schemaRefFor } from '../core/schemaRef.ts';
 import type { JsonObject } from '../core/types.ts';
 import { FlowregError } from '../errors/index.ts';
@@ -93,9 +94,18 @@ function send(res: Response, data: unknown): void {
   res.json(envelope.succ(data));
 }
 
-/** A success whose data is already JSON text (the service caches served flows as text). */
+// Encoded answers of the last pages served: the service hands back the same string for a page
+// until flows change, and encoding half a megabyte per request was most of a list's cost.
+const encoded = new LruCache<string, Buffer>(32, 64 * 1024 * 1024, (b) => b.length);
+
+/** A success whose data is already JSON text (the service caches served flows and pages as text). */
 function sendJsonText(res: Response, json: string): void {
-  res.type('application/json').send(`{"success":true,"err_code":null,"err_msg":null,"data":${json}}`);
+  let body = json.length > 64 * 1024 ? encoded.get(json) : undefined;
+  if (!body) {
+    body = Buffer.from(`{"success":true,"err_code":null,"err_msg":null,"data":${json}}`);
+    if (json.length > 64 * 1024) encoded.set(json, body);
+  }
+  res.type('application/json').send(body);
 }
 
 function etag(res: Response, version: string | null | undefined): void {

@@ -12,7 +12,7 @@ import { GitStore, type CurrentFlow, type FlowRecord, type Identity, type WriteR
 import type { RemoteOptions } from '../store/Remote.ts';
 import type { Caller, FlowFilter, FlowServiceApi, FlowVersionEntry, Page, ServedFlow, WriteOutcome, WritePreconditions } from './FlowServiceApi.ts';
 import { formatTime } from './formatTime.ts';
-import { LruCache } from '../store/LruCache.ts';
+import { LruCache } from '../core/LruCache.ts';
 
 /** Options of FlowService.open. */
 export interface FlowServiceOptions {
@@ -76,6 +76,9 @@ export class FlowService implements FlowServiceApi {
   /** Served flows as JSON text, bounded by total length (about 256 MB: 10,000 corpus-sized flows). */
   private readonly json = new LruCache<string, string>(Number.POSITIVE_INFINITY, 256 * 1024 * 1024, (v) => v.length);
   private sorted: Served[] | null = null;
+  /** Bumped whenever what is served changes: cached pages of older generations are stale. */
+  private generation = 0;
+  private readonly pages = new LruCache<string, { generation: number; json: string }>(256, 128 * 1024 * 1024, (v) => v.json.length);
   private readonly templatesDir: string;
 
   private constructor(
@@ -104,36 +107,51 @@ export class FlowService implements FlowServiceApi {
    * uids whose served state changed.
    */
   async refresh(paths?: string[]): Promise<string[]> {
-    await this.store.refresh(paths);
+    const moved = await this.store.refresh(paths);
+    // versions and times can change without the content (a commit by hand of an edited file)
+    if (moved.length > 0) this.bump();
     return this.reconcile();
   }
 
-  /** Rebuilds the served index from the store's records. */
+  private bump(): void {
+    this.sorted = null;
+    this.generation++;
+  }
+
+  /** Rebuilds the served index from the store's records (unchanged entries are kept as they are). */
   private async reconcile(): Promise<string[]> {
     const next = new Map<string, Served>();
     const changed: string[] = [];
-    const records = this.store.list().sort((a, b) => (a.path < b.path ? -1 : 1));
-    const seen = new Map<string, FlowRecord>();
-    for (const rec of records) {
-      const uid = typeof rec.summary?.uid === 'string' && rec.summary.uid !== '' ? rec.summary.uid : null;
+    // group the files by the uid they declare; a group of more than one is a duplicate uid
+    const groups = new Map<string, FlowRecord[]>();
+    for (const rec of this.store.list()) {
+      const uid = typeof rec.summary?.uid === 'string' && rec.summary.uid !== '' ? rec.summary.uid : `file:${rec.path}`;
+      const g = groups.get(uid);
+      if (g) g.push(rec);
+      else groups.set(uid, [rec]);
+    }
+    let byPath: Map<string, Served> | null = null;
+    for (const [key, recs] of groups) {
+      if (recs.length > 1) recs.sort((a, b) => (a.path < b.path ? -1 : 1));
+      const rec = recs[0] as FlowRecord;
+      const uid = key.startsWith('file:') ? null : key;
       const errors = rec.findings.filter((f) => f.severity === 'error');
-      const prev = uid ? this.served.get(uid) : [...this.served.values()].find((s) => s.path === rec.path);
-      const key = uid ?? `file:${rec.path}`;
-      if (uid && seen.has(uid)) {
-        // two files declare one uid: the first (by path) is served, both are reported
-        const first = next.get(uid) as Served;
-        first.errors = [...first.errors, dupFinding(rec.path, (seen.get(uid) as FlowRecord).path, uid)];
-        continue;
+      // two files declare one uid: the first (by path) is served, both are reported
+      for (const other of recs.slice(1)) errors.push(dupFinding(other.path, rec.path, key));
+      let prev = uid ? this.served.get(uid) : undefined;
+      if (!uid) {
+        byPath ??= new Map([...this.served.values()].map((x) => [x.path, x]));
+        prev = byPath.get(rec.path);
       }
-      if (uid) seen.set(uid, rec);
       let s: Served;
       if (errors.length === 0 && uid) {
-        if (rec.blob !== rec.headBlob) await this.store.retain(rec.path);
-        s = { uid, path: rec.path, blob: rec.blob, blobPath: rec.path, summary: rec.summary as JsonObject, errors: [], nodes: rec.nodes, modified: rec.mtimeMs };
-      } else if (prev && prev.blob && prev.errors.length === 0) {
-        // quarantine: the last valid content stays served, marked load_failed
-        s = { ...prev, path: rec.path, errors };
+        if (prev && prev.blob === rec.blob && prev.path === rec.path && prev.errors.length === 0 && prev.modified === rec.mtimeMs) s = prev;
+        else {
+          if (rec.blob !== rec.headBlob) await this.store.retain(rec.path);
+          s = { uid, path: rec.path, blob: rec.blob, blobPath: rec.path, summary: rec.summary as JsonObject, errors: [], nodes: rec.nodes, modified: rec.mtimeMs };
+        }
       } else if (prev && prev.blob) {
+        // quarantine: the last valid content stays served, marked load_failed
         s = { ...prev, path: rec.path, errors };
       } else {
         const base = posix.basename(rec.path).replace(/\.ya?ml$/, '');
@@ -145,11 +163,11 @@ export class FlowService implements FlowServiceApi {
       }
       next.set(s.uid, s);
       const before = this.served.get(s.uid);
-      if (!before || before.blob !== s.blob || before.path !== s.path || before.errors.length !== s.errors.length) changed.push(s.uid);
+      if (before !== s && (!before || before.blob !== s.blob || before.path !== s.path || before.errors.length !== s.errors.length || before.modified !== s.modified)) changed.push(s.uid);
     }
     for (const uid of this.served.keys()) if (!next.has(uid)) changed.push(uid);
     this.served = next;
-    this.sorted = null;
+    if (changed.length > 0) this.bump();
     return changed;
   }
 
@@ -247,6 +265,16 @@ export class FlowService implements FlowServiceApi {
    */
   async listJson(filter: FlowFilter, page: number, pageSize: number): Promise<string> {
     checkPaging(page, pageSize);
+    const key = `${JSON.stringify(filter)}|${page}|${pageSize}`;
+    const hit = this.pages.get(key);
+    if (hit && hit.generation === this.generation) return hit.json;
+    const generation = this.generation;
+    const json = await this.listJsonUncached(filter, page, pageSize);
+    if (generation === this.generation) this.pages.set(key, { generation, json });
+    return json;
+  }
+
+  private async listJsonUncached(filter: FlowFilter, page: number, pageSize: number): Promise<string> {
     const matches = this.matching(filter);
     const start = (page - 1) * pageSize;
     const items: string[] = [];
@@ -372,6 +400,10 @@ export class FlowService implements FlowServiceApi {
       return { flow, version: res.commit, commit: res.commit, branch: res.branch };
     }
     await this.reconcile();
+    if (res.commit) this.bump();
+    // the written flow is in hand: no need to read and parse its new blob back
+    const s = this.served.get(uid);
+    if (s?.blob && res.file && s.errors.length === 0) this.flows.set(s.blob, res.file);
     if (res.file === null) return { ...(await this.snapshot(uid, res)), commit: res.commit };
     return { ...(await this.get(uid)), commit: res.commit };
   }

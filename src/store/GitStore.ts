@@ -17,7 +17,7 @@ import { readHead, updateRef, writeRefFile } from './refs.ts';
 import { Remote, type RemoteOptions } from './Remote.ts';
 import { TreeDiffer } from './treeDiff.ts';
 import { editableTree, editTree, emptyTree, type EditableTree, type TreeEdit } from './treeEdit.ts';
-import { LruCache } from './LruCache.ts';
+import { LruCache } from '../core/LruCache.ts';
 import { acquireRepoLock, hasStaleLock, releaseRepoLock, type HeldLock } from './repoLock.ts';
 import { checkFlowName, checkFlowUid, flowPath } from './safePath.ts';
 import { SummaryCache, type FlowSummary } from './summaryCache.ts';
