@@ -108,8 +108,18 @@ export class FlowService implements FlowServiceApi {
    */
   async refresh(paths?: string[]): Promise<string[]> {
     const moved = await this.store.refresh(paths);
+    // nothing changed on disk (the watcher saw flowreg's own write, or a follow-up check)
+    if (moved.length === 0) return [];
     // versions and times can change without the content (a commit by hand of an edited file)
-    if (moved.length > 0) this.bump();
+    this.bump();
+    return this.reconcile();
+  }
+
+  /** Serves what a fetch brought in: the store already moved these paths. */
+  async pulled(paths: string[]): Promise<string[]> {
+    if (paths.length === 0) return [];
+    await this.store.refresh(paths);
+    this.bump();
     return this.reconcile();
   }
 
@@ -125,50 +135,65 @@ export class FlowService implements FlowServiceApi {
     // group the files by the uid they declare; a group of more than one is a duplicate uid
     const groups = new Map<string, FlowRecord[]>();
     for (const rec of this.store.list()) {
-      const uid = typeof rec.summary?.uid === 'string' && rec.summary.uid !== '' ? rec.summary.uid : `file:${rec.path}`;
-      const g = groups.get(uid);
+      const key = keyOf(rec);
+      const g = groups.get(key);
       if (g) g.push(rec);
-      else groups.set(uid, [rec]);
+      else groups.set(key, [rec]);
     }
     let byPath: Map<string, Served> | null = null;
     for (const [key, recs] of groups) {
-      if (recs.length > 1) recs.sort((a, b) => (a.path < b.path ? -1 : 1));
-      const rec = recs[0] as FlowRecord;
-      const uid = key.startsWith('file:') ? null : key;
-      const errors = rec.findings.filter((f) => f.severity === 'error');
-      // two files declare one uid: the first (by path) is served, both are reported
-      for (const other of recs.slice(1)) errors.push(dupFinding(other.path, rec.path, key));
-      let prev = uid ? this.served.get(uid) : undefined;
-      if (!uid) {
-        byPath ??= new Map([...this.served.values()].map((x) => [x.path, x]));
-        prev = byPath.get(rec.path);
-      }
-      let s: Served;
-      if (errors.length === 0 && uid) {
-        if (prev && prev.blob === rec.blob && prev.path === rec.path && prev.errors.length === 0 && prev.modified === rec.mtimeMs) s = prev;
-        else {
-          if (rec.blob !== rec.headBlob) await this.store.retain(rec.path);
-          s = { uid, path: rec.path, blob: rec.blob, blobPath: rec.path, summary: rec.summary as JsonObject, errors: [], nodes: rec.nodes, modified: rec.mtimeMs };
-        }
-      } else if (prev && prev.blob) {
-        // quarantine: the last valid content stays served, marked load_failed
-        s = { ...prev, path: rec.path, errors };
-      } else {
-        const base = posix.basename(rec.path).replace(/\.ya?ml$/, '');
-        const summary: JsonObject = isObject(rec.summary) ? { ...rec.summary } : {};
-        summary.uid = key;
-        if (typeof summary.name !== 'string' || summary.name === '') summary.name = base;
-        if (typeof summary.label !== 'string' || summary.label === '') summary.label = summary.name as string;
-        s = { uid: key, path: rec.path, blob: null, blobPath: rec.path, summary, errors, nodes: rec.nodes, modified: rec.mtimeMs };
-      }
+      if (key.startsWith('file:')) byPath ??= new Map([...this.served.values()].map((x) => [x.path, x]));
+      const s = await this.entryFor(key, recs, byPath);
       next.set(s.uid, s);
-      const before = this.served.get(s.uid);
-      if (before !== s && (!before || before.blob !== s.blob || before.path !== s.path || before.errors.length !== s.errors.length || before.modified !== s.modified)) changed.push(s.uid);
+      if (this.differs(this.served.get(s.uid), s)) changed.push(s.uid);
     }
     for (const uid of this.served.keys()) if (!next.has(uid)) changed.push(uid);
     this.served = next;
     if (changed.length > 0) this.bump();
     return changed;
+  }
+
+  /** Re-derives the one flow a write touched (every other served flow is unchanged by it). */
+  private async reconcileUid(uid: string): Promise<void> {
+    const recs = this.store.byUid(uid);
+    if (recs.length === 0) this.served.delete(uid);
+    else {
+      const s = await this.entryFor(uid, recs, null);
+      this.served.set(s.uid, s);
+    }
+    this.bump();
+  }
+
+  private differs(before: Served | undefined, s: Served): boolean {
+    return before !== s && (!before || before.blob !== s.blob || before.path !== s.path || before.errors.length !== s.errors.length || before.modified !== s.modified);
+  }
+
+  /**
+   * The served entry of the files declaring one uid (or of one file declaring none, key
+   * `file:<path>`): the file's own content when it is valid, else its last valid content marked
+   * load_failed (quarantine), else what of it parses. The first file by path wins a duplicate uid.
+   */
+  private async entryFor(key: string, recs: FlowRecord[], byPath: Map<string, Served> | null): Promise<Served> {
+    if (recs.length > 1) recs.sort((a, b) => (a.path < b.path ? -1 : 1));
+    const rec = recs[0] as FlowRecord;
+    const uid = key.startsWith('file:') ? null : key;
+    const errors = rec.findings.filter((f) => f.severity === 'error');
+    // two files declare one uid: both are reported
+    for (const other of recs.slice(1)) errors.push(dupFinding(other.path, rec.path, key));
+    const prev = uid ? this.served.get(uid) : byPath?.get(rec.path);
+    if (errors.length === 0 && uid) {
+      if (prev && prev.blob === rec.blob && prev.path === rec.path && prev.errors.length === 0 && prev.modified === rec.mtimeMs) return prev;
+      if (rec.blob !== rec.headBlob) await this.store.retain(rec.path);
+      return { uid, path: rec.path, blob: rec.blob, blobPath: rec.path, summary: rec.summary as JsonObject, errors: [], nodes: rec.nodes, modified: rec.mtimeMs };
+    }
+    // quarantine: the last valid content stays served, marked load_failed
+    if (prev && prev.blob) return { ...prev, path: rec.path, errors };
+    const base = posix.basename(rec.path).replace(/\.ya?ml$/, '');
+    const summary: JsonObject = isObject(rec.summary) ? { ...rec.summary } : {};
+    summary.uid = key;
+    if (typeof summary.name !== 'string' || summary.name === '') summary.name = base;
+    if (typeof summary.label !== 'string' || summary.label === '') summary.label = summary.name as string;
+    return { uid: key, path: rec.path, blob: null, blobPath: rec.path, summary, errors, nodes: rec.nodes, modified: rec.mtimeMs };
   }
 
   private entry(uid: string): Served {
@@ -399,8 +424,7 @@ export class FlowService implements FlowServiceApi {
       const flow = dbgptFlowFromFile(res.file ?? (res.previous?.file as FlowFile), { version: res.commit, gmt_created: when, gmt_modified: when });
       return { flow, version: res.commit, commit: res.commit, branch: res.branch };
     }
-    await this.reconcile();
-    if (res.commit) this.bump();
+    await this.reconcileUid(uid);
     // the written flow is in hand: no need to read and parse its new blob back
     const s = this.served.get(uid);
     if (s?.blob && res.file && s.errors.length === 0) this.flows.set(s.blob, res.file);
@@ -450,7 +474,7 @@ export class FlowService implements FlowServiceApi {
       },
     });
     if (res.branch) return { ...before, version: res.commit as string, commit: res.commit, branch: res.branch };
-    await this.reconcile();
+    await this.reconcileUid(uid);
     return { ...before, commit: res.commit };
   }
 
@@ -651,6 +675,11 @@ function catalogueEntry(data: JsonObject, id: string): JsonObject {
   const out: JsonObject = { ...data, id };
   if (Array.isArray(data.parameters)) out.parameters = data.parameters.map((p) => (isObject(p) ? { ...p, value: null } : p));
   return out;
+}
+
+/** The served key of a flow file: the uid it declares, or `file:<path>` when it declares none. */
+function keyOf(rec: FlowRecord): string {
+  return typeof rec.summary?.uid === 'string' && rec.summary.uid !== '' ? rec.summary.uid : `file:${rec.path}`;
 }
 
 function dupFinding(path: string, other: string, uid: string): Finding {

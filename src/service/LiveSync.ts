@@ -87,7 +87,7 @@ export class LiveSync {
     this.fetching ??= (async () => {
       try {
         const paths = await this.service.store.sync();
-        const changed = await this.service.refresh(paths);
+        const changed = await this.service.pulled(paths);
         this.opts.onServed?.(paths, 'fetch', changed);
         return paths;
       } finally {

@@ -20,6 +20,8 @@ export interface IndexEntry {
   /** Flag bits other than stage and name length (assume-valid, extended) and v3 extended flags. */
   flags: number;
   extFlags: number;
+  /** The entry's bytes as read (versions 2 and 3): written back as they are while unchanged. */
+  raw?: Buffer;
 }
 
 interface CacheTreeNode {
@@ -40,6 +42,8 @@ export interface GitIndex {
 
 // optional extensions whose content does not depend on the entries flowreg changes
 const KEEP_VERBATIM = new Set(['REUC']);
+
+const EMPTY = Buffer.alloc(0);
 
 /** Parses the bytes of `.git/index` (versions 2, 3 and 4). */
 export function parseIndex(buf: Buffer): GitIndex {
@@ -97,6 +101,7 @@ export function parseIndex(buf: Buffer): GitIndex {
       stage: (flags >> 12) & 0x3,
       flags: flags & 0xc000,
       extFlags,
+      ...(version === 4 ? {} : { raw: buf.subarray(start, i) }),
     });
   }
   let cacheTree: CacheTreeNode | null = null;
@@ -213,12 +218,17 @@ export function setEntry(index: GitIndex, path: string, oid: string | null, stat
 
 /** Serializes an index in its own version, with a fresh trailing checksum (one buffer, written in place). */
 export function serializeIndex(index: GitIndex): Buffer {
-  const names = index.entries.map((e) => Buffer.from(e.path));
+  // entries read from disk and not changed since are copied as they are, in runs
+  const names = index.entries.map((e) => (e.raw && index.version !== 4 ? EMPTY : Buffer.from(e.path)));
   const extended = (e: IndexEntry): boolean => index.version >= 3 && (e.flags & 0x4000) !== 0;
   let size = 12;
   let prev: Buffer = Buffer.alloc(0);
   const v4: Buffer[] = [];
   index.entries.forEach((e, k) => {
+    if (e.raw && index.version !== 4) {
+      size += e.raw.length;
+      return;
+    }
     const name = names[k] as Buffer;
     const fixed = 62 + (extended(e) ? 2 : 0);
     if (index.version === 4) {
@@ -241,7 +251,27 @@ export function serializeIndex(index: GitIndex): Buffer {
   out.writeUInt32BE(index.entries.length, 8);
   let o = 12;
   prev = Buffer.alloc(0);
+  let run: ArrayBufferLike | null = null;
+  let runStart = 0;
+  let runLength = 0;
+  const flush = (): void => {
+    if (run) out.set(new Uint8Array(run, runStart, runLength), o);
+    o += runLength;
+    run = null;
+    runLength = 0;
+  };
   index.entries.forEach((e, k) => {
+    if (e.raw && index.version !== 4) {
+      if (run === e.raw.buffer && runStart + runLength === e.raw.byteOffset) runLength += e.raw.length;
+      else {
+        flush();
+        run = e.raw.buffer;
+        runStart = e.raw.byteOffset;
+        runLength = e.raw.length;
+      }
+      return;
+    }
+    flush();
     const name = names[k] as Buffer;
     const start = o;
     out.writeUInt32BE(e.ctimeSec >>> 0, o);
@@ -274,8 +304,11 @@ export function serializeIndex(index: GitIndex): Buffer {
     } else {
       name.copy(out, o);
       o = start + Math.ceil((o - start + name.length + 1) / 8) * 8;
+      // from now on these bytes are the entry's own: the next write copies them as they are
+      e.raw = out.subarray(start, o);
     }
   });
+  flush();
   const ext = (sig: string, data: Buffer): void => {
     out.write(sig, o, 'latin1');
     out.writeUInt32BE(data.length, o + 4);
