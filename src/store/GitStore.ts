@@ -215,6 +215,7 @@ export class GitStore {
       else await git.init({ fs, dir: opts.dir, defaultBranch: 'main' });
     }
     const store = new GitStore(opts);
+    store.remote?.repair();
     await store.remote?.configure();
     if (hasStaleLock(store.gitdir)) {
       // a flowreg process died mid-write: take the lock (which recovers) and give it back

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
@@ -13,6 +15,23 @@ export interface RemoteOptions {
   name?: string;
   /** Extra HTTP headers (for example an Authorization header for a private remote). */
   headers?: Record<string, string>;
+}
+
+/**
+ * The file system isomorphic-git works through, with every whole-file write made atomic (written
+ * beside, then renamed into place): it writes refs, pack indexes and packs in place, and a kill
+ * during such a write left a torn file that \`git fsck\` reports.
+ */
+function atomicFs(gitdir: string): { promises: typeof fs.promises } {
+  const tmpDir = join(gitdir, 'flowreg', 'tmp');
+  const promises = Object.create(fs.promises) as typeof fs.promises;
+  promises.writeFile = async (path, data, options) => {
+    await fs.promises.mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `w-${process.pid}-${randomBytes(6).toString('hex')}`);
+    await fs.promises.writeFile(tmp, data, options);
+    await fs.promises.rename(tmp, path as string);
+  };
+  return { promises };
 }
 
 /** True for errors that mean the remote could not be reached or answered badly. */
@@ -35,6 +54,7 @@ export class Remote {
   readonly name: string;
   private readonly headers: Record<string, string>;
   private readonly cache = {};
+  private readonly fs: { promises: typeof fs.promises };
 
   constructor(
     private readonly dir: string,
@@ -44,6 +64,7 @@ export class Remote {
     this.branch = opts.branch;
     this.name = opts.name ?? 'origin';
     this.headers = opts.headers ?? {};
+    this.fs = atomicFs(join(dir, '.git'));
   }
 
   private get gitdir(): string {
@@ -58,12 +79,12 @@ export class Remote {
   /** Clones the branch into the store's folder (an empty remote gives an empty repository on the branch). */
   async clone(): Promise<void> {
     try {
-      await git.clone({ fs, http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
+      await git.clone({ fs: this.fs, http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'NotFoundError' || /Could not find/.test(describe(err))) {
         // the remote has no such branch yet: start empty and create it with the first push
-        await git.init({ fs, dir: this.dir, defaultBranch: this.branch });
+        await git.init({ fs: this.fs, dir: this.dir, defaultBranch: this.branch });
         await this.configure();
         return;
       }
@@ -72,9 +93,52 @@ export class Remote {
     }
   }
 
+  /**
+   * Undoes what a fetch or push killed half-way leaves behind: isomorphic-git writes pack
+   * indexes and the remote-tracking ref in place, so a kill can leave a truncated index or an
+   * empty ref, which \`git fsck\` reports. Both are caches of the remote: dropping them is safe,
+   * the next fetch brings them back. (A pack without an index is ignored by git and left alone: git
+   * itself briefly has one while it writes a pack.)
+   */
+  repair(): void {
+    fs.rmSync(join(this.gitdir, 'flowreg', 'tmp'), { recursive: true, force: true });
+    for (const ref of [this.trackingRef, 'refs/flowreg/push']) {
+      const path = join(this.gitdir, ref);
+      try {
+        if (!/^[0-9a-f]{40}\s*$/.test(readFileSync(path, 'utf8'))) unlinkSync(path);
+      } catch {
+        // absent
+      }
+    }
+    const packDir = join(this.gitdir, 'objects', 'pack');
+    let names: string[];
+    try {
+      names = readdirSync(packDir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.endsWith('.idx')) continue;
+      const idx = join(packDir, name);
+      const pack = join(packDir, name.replace(/\.idx$/, '.pack'));
+      // git renames its indexes into place whole: one whose checksum is wrong was torn
+      const data = readFileSync(idx);
+      const whole = data.length > 1072 && createHash('sha1').update(data.subarray(0, data.length - 20)).digest().equals(data.subarray(data.length - 20));
+      if (!whole) {
+        for (const f of [idx, pack]) {
+          try {
+            unlinkSync(f);
+          } catch {
+            // already gone
+          }
+        }
+      }
+    }
+  }
+
   /** Records the remote in .git/config (idempotent). */
   async configure(): Promise<void> {
-    await git.addRemote({ fs, dir: this.dir, remote: this.name, url: this.url, force: true });
+    await git.addRemote({ fs: this.fs, dir: this.dir, remote: this.name, url: this.url, force: true });
   }
 
   /**
@@ -83,7 +147,7 @@ export class Remote {
    */
   async fetch(): Promise<string | null> {
     try {
-      const res = await git.fetch({ fs, http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
+      const res = await git.fetch({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
       return res.fetchHead ?? null;
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -107,7 +171,7 @@ export class Remote {
     const local = 'refs/flowreg/push';
     writeRefFile(this.gitdir, local, commit);
     try {
-      const res = await git.push({ fs, http, dir: this.dir, remote: this.name, ref: local, remoteRef: `refs/heads/${remoteBranch}`, headers: this.headers, cache: this.cache });
+      const res = await git.push({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: local, remoteRef: `refs/heads/${remoteBranch}`, headers: this.headers, cache: this.cache });
       if (!res.ok) return 'rejected';
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -102,7 +102,10 @@ export function updateRef(
 export function writeRefFile(gitdir: string, ref: string, oid: string): void {
   const path = join(gitdir, ref);
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.flowreg-${process.pid}.tmp`;
+  // the temporary file lives outside refs/: git would read a torn one there as a broken ref
+  const tmpDir = join(gitdir, 'flowreg', 'tmp');
+  mkdirSync(tmpDir, { recursive: true });
+  const tmp = join(tmpDir, `ref-${process.pid}-${Date.now()}`);
   writeFileSync(tmp, `${oid}\n`);
   renameSync(tmp, path);
 }

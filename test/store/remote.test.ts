@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFlowregError } from '../../src/errors/index.ts';
@@ -146,5 +146,27 @@ describe('GitStore with a remote', () => {
     expect(git(bare, ['rev-parse', `${res.commit}^`])).toBe(main);
     expect(git(bare, ['show', `${res.commit}:flows/one.yaml`])).toContain('label: proposed');
     expect(readFileSync(join(reviewer.dir, 'flows/one.yaml'), 'utf8')).toContain('label: one');
+  });
+});
+
+describe('repair after a kill during fetch or push', () => {
+  it('drops an empty remote-tracking ref and a torn pack index, which git fsck would report', async () => {
+    const { url } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    await a.close();
+    git(a.dir, ['repack', '-q', '-a', '-d']);
+    // what isomorphic-git leaves when killed while writing: an empty ref, a truncated index
+    writeFileSync(join(a.dir, '.git/refs/remotes/origin/main'), '');
+    const packDir = join(a.dir, '.git/objects/pack');
+    const idx = readdirSync(packDir).find((n) => n.endsWith('.idx')) as string;
+    const torn = join(packDir, 'pack-0123456789012345678901234567890123456789.idx');
+    writeFileSync(torn, readFileSync(join(packDir, idx)).subarray(0, 500));
+    writeFileSync(torn.replace(/\.idx$/, '.pack'), readFileSync(join(packDir, idx.replace(/\.idx$/, '.pack'))));
+    expect(() => git(a.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toThrow();
+    const again = await GitStore.open({ dir: a.dir, remote: { url, branch: 'main' }, durable: false });
+    expect(git(a.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
+    expect(existsSync(torn)).toBe(false);
+    expect(again.list().map((r) => r.path)).toEqual(['flows/one.yaml']);
   });
 });
