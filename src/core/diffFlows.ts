@@ -4,6 +4,7 @@
  */
 import { DERIVED_KEYS, FLOW_FILE_KEYS, type FlowFile, type Json } from './types.ts';
 import { renderNodeLabel } from './renderNodeLabel.ts';
+import { arr, rec, str, type Rec } from './jsonAccess.ts';
 
 /** What happened to a flow as a whole. */
 export type FlowDiffStatus = 'added' | 'deleted' | 'renamed' | 'modified' | 'unchanged';
@@ -124,7 +125,6 @@ export interface DiffFlowsOptions {
   layout?: boolean;
 }
 
-type Rec = Record<string, unknown>;
 
 /** Node keys that only say where the node sits on the canvas (or UI selection state). */
 const NODE_LAYOUT_KEYS = new Set(['position', 'position_absolute', 'width', 'height', 'selected', 'dragging']);
@@ -583,17 +583,6 @@ function portLabel(p: PortRef | null): string | null {
 // ---------------------------------------------------------------------------------------------
 // JSON helpers
 
-function rec(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-}
-
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
 
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];

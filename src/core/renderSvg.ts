@@ -5,8 +5,8 @@
  */
 import { renderNodeLabel } from './renderNodeLabel.ts';
 import type { FlowFile } from './types.ts';
+import { arr, rec, str, type Rec } from './jsonAccess.ts';
 
-type Rec = Record<string, unknown>;
 
 /** A point where an edge may attach. */
 interface Point {
@@ -295,14 +295,3 @@ function finite(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
-function rec(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-}
-
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}

@@ -1,22 +1,12 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFlowregError } from '../../src/errors/index.ts';
+import { code } from '../helpers/errors.ts';
 import { FlowService } from '../../src/service/FlowService.ts';
 import { corpusFiles, corpusFlow, smallFlow } from '../helpers/flows.ts';
 import { git, tempRepo } from '../helpers/tmp.ts';
 
 const caller = { name: 'Bob', email: 'bob@example.com' };
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (isFlowregError(err)) return err.code;
-    throw err;
-  }
-}
 
 async function service(dir = tempRepo()): Promise<FlowService> {
   return FlowService.open({ repo: dir, durable: false });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFlowregError } from '../../src/errors/index.ts';
+import { code } from '../helpers/errors.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
 import type { FlowFile } from '../../src/core/types.ts';
 import { smallFlow } from '../helpers/flows.ts';
@@ -21,16 +21,6 @@ function create(file: FlowFile): WriteOp {
 
 function update(uid: string, change: (f: FlowFile) => FlowFile, baseVersion?: string): WriteOp {
   return { verb: 'update', uid, author: alice, baseVersion, apply: (cur) => change(structuredClone(cur?.file as FlowFile)) };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (isFlowregError(err)) return err.code;
-    throw err;
-  }
 }
 
 describe('GitStore writes', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFlowregError } from '../../src/errors/index.ts';
+import { code } from '../helpers/errors.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
 import type { FlowFile } from '../../src/core/types.ts';
 import { smallFlow } from '../helpers/flows.ts';
@@ -31,16 +31,6 @@ async function open(url: string, opts: { writeMode?: 'direct' | 'branch' } = {})
 
 const create = (f: FlowFile): WriteOp => ({ verb: 'create', uid: f.uid, author: alice, apply: () => f });
 const update = (uid: string, label: string): WriteOp => ({ verb: 'update', uid, author: alice, apply: (c) => ({ ...(c?.file as FlowFile), label }) });
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (isFlowregError(err)) return err.code;
-    throw err;
-  }
-}
 
 describe('GitStore with a remote', () => {
   it('clones an empty remote and pushes each write before acknowledging it', async () => {
