@@ -96,7 +96,7 @@ function send(res: Response, data: unknown): void {
 
 // Encoded answers of the last pages served: the service hands back the same string for a page
 // until flows change, and encoding half a megabyte per request was most of a list's cost.
-const encoded = new LruCache<string, Buffer>(32, 64 * 1024 * 1024, (b) => b.length);
+const encoded = new LruCache<string, Buffer>(256, 128 * 1024 * 1024, (b) => b.length);
 
 /** A success whose data is already JSON text (the service caches served flows and pages as text). */
 function sendJsonText(res: Response, json: string): void {
