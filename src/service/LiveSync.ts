@@ -41,7 +41,7 @@ export class LiveSync {
         flowsDir: this.service.store.flowsDir,
         onChange: async (batch) => {
           // a ref event after flowreg's own commit needs no rescan: the store already stands there
-          const full = batch.refsMoved && this.headMoved();
+          const full = batch.rescan === true || (batch.refsMoved && this.headMoved());
           const changed = await this.service.refresh(full ? undefined : batch.paths);
           this.opts.onServed?.(batch.paths, 'watch', changed);
         },
