@@ -12,9 +12,8 @@ import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { flowFileFromDbgpt } from '../src/core/dbgptFlow.ts';
-import { formatFlow } from '../src/core/formatFlow.ts';
 import type { FlowFile } from '../src/core/types.ts';
+import { benchTemplates, benchUid, generateRepo } from './generateRepo.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -32,53 +31,10 @@ const PROFILE = args.includes('--profile');
 const PHASE = opt('phase', '');
 const root = resolve(import.meta.dirname, '..');
 const work = join(tmpdir(), 'flowreg-bench-api');
-const corpusDir = resolve(root, 'test/fixtures/corpus');
-const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
 const V2 = '/api/v2/serve/awel';
 
 // ---------------------------------------------------------------------------------------------
 // the repository: one commit per flow, like a registry that grew one flow at a time
-
-function templates(): FlowFile[] {
-  const files = ['chat-data-awel-flow-template.json', 'embedded-knowledge-process-flow-template.json', 'kg-knowledge-process-flow-template.json', 'rag-chat-awel-flow-template.json', 'simple_streaming_chat_flow.json'];
-  return files.map((f) => flowFileFromDbgpt(JSON.parse(readFileSync(join(corpusDir, f), 'utf8'))));
-}
-
-function uidOf(i: number): string {
-  return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-}
-
-function nameOf(i: number): string {
-  return `flow_${String(i).padStart(5, '0')}`;
-}
-
-async function generate(dir: string, n: number): Promise<void> {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execFileSync('git', ['init', '-q', '-b', 'main', dir], { env: ENV });
-  const tpls = templates();
-  const fi = spawn('git', ['fast-import', '--quiet'], { cwd: dir, env: ENV, stdio: ['pipe', 'inherit', 'inherit'] });
-  const write = async (s: string | Buffer): Promise<void> => {
-    if (!fi.stdin.write(s)) await new Promise((r) => fi.stdin.once('drain', r));
-  };
-  let t = 1_700_000_000;
-  for (let i = 0; i < n; i++) {
-    const tpl = tpls[i % tpls.length] as FlowFile;
-    // editable: one template is stored not editable, and the PUTs below must be allowed everywhere
-    const flow: FlowFile = { ...tpl, uid: uidOf(i), name: nameOf(i), label: `${tpl.label} ${i}`, editable: true, dag_id: `flow_dag_${nameOf(i)}_${uidOf(i)}` };
-    const body = Buffer.from(formatFlow(flow, { schemaRef: '../schemas/flow.schema.json' }));
-    const msg = `create flow ${nameOf(i)} (${uidOf(i)})`;
-    await write(`commit refs/heads/main\nmark :${i + 1}\ncommitter Bench <bench@example.com> ${t} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`);
-    if (i > 0) await write(`from :${i}\n`);
-    await write(`M 100644 inline flows/${nameOf(i)}.yaml\ndata ${body.length}\n`);
-    await write(body);
-    await write('\n');
-    t += 60;
-  }
-  fi.stdin.end();
-  await new Promise((r) => fi.on('exit', r));
-  execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: dir, env: ENV });
-}
 
 // ---------------------------------------------------------------------------------------------
 // load generator: `concurrency` loops over one keep-alive agent, each waiting for the whole body
@@ -217,14 +173,14 @@ async function runBaseline(flowregUrl: string, listFile: string): Promise<void> 
 async function runStoreWrites(dir: string): Promise<void> {
   const { GitStore } = await import('../src/store/GitStore.ts');
   const store = await GitStore.open({ dir });
-  const tpls = templates();
+  const tpls = benchTemplates();
   const lat: number[] = [];
   for (let k = 0; k < WRITES; k++) {
     const i = (k * 7919 + 17) % FLOWS;
     const t0 = performance.now();
     await store.write({
       verb: 'update',
-      uid: uidOf(i),
+      uid: benchUid(i),
       author: { name: 'Bench', email: 'bench@example.com' },
       apply: (cur) => ({ ...(cur?.file as FlowFile), label: `${(tpls[i % tpls.length] as FlowFile).label} ${i} store ${k}` }),
     });
@@ -245,7 +201,7 @@ async function main(): Promise<void> {
   const dir = join(work, `run-${FLOWS}`);
   if (!KEEP || !existsSync(pristine)) {
     const t0 = performance.now();
-    await generate(pristine, FLOWS);
+    await generateRepo(pristine, FLOWS);
     console.log(`generated ${FLOWS} flows (one commit each) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   rmSync(dir, { recursive: true, force: true });
@@ -265,7 +221,7 @@ async function main(): Promise<void> {
   const rows: Array<{ what: string; flowreg: LoadResult; bare: LoadResult }> = [];
   const putLat: number[] = [];
   try {
-    const uids = shuffled(Array.from({ length: FLOWS }, (_, i) => uidOf(i)), 42).slice(0, Math.min(SAMPLE, FLOWS));
+    const uids = shuffled(Array.from({ length: FLOWS }, (_, i) => benchUid(i)), 42).slice(0, Math.min(SAMPLE, FLOWS));
     const lastPage = Math.ceil(FLOWS / 20);
     const pages = shuffled(Array.from({ length: lastPage }, (_, i) => i + 1), 7).slice(0, Math.min(PAGES, lastPage));
     const listFile = join(work, 'sample.json');
@@ -294,7 +250,7 @@ async function main(): Promise<void> {
     // PUT latency, one at a time, each on a flow read just before (not timed)
     for (let k = 0; k < WRITES; k++) {
       const i = (k * 7919 + 23) % FLOWS;
-      const url = `${flowreg.url}${V2}/flows/${uidOf(i)}`;
+      const url = `${flowreg.url}${V2}/flows/${benchUid(i)}`;
       const cur = await getJson(url);
       const body = JSON.stringify({ ...cur.data, label: `${String(cur.data.label)} put ${k}` });
       const t = performance.now();

@@ -3,13 +3,12 @@
 // index built from scratch on 10,000 flows and 50,000 commits beside native `git log --name-only`,
 // reopen time with the persisted index and cache, and peak RSS. Run: npm run bench:store
 // Options: --sizes 100,1000,10000  --commits 50000  --writes 21  --keep (reuse generated repos)
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatFlow } from '../src/core/formatFlow.ts';
-import { flowFileFromDbgpt } from '../src/core/dbgptFlow.ts';
+import { BENCH_ENV, benchTemplates, benchText, generateRepo } from './generateRepo.ts';
 import type { FlowFile } from '../src/core/types.ts';
 
 const args = process.argv.slice(2);
@@ -22,64 +21,8 @@ const COMMITS = Number(opt('commits', '50000'));
 const WRITES = Number(opt('writes', '21'));
 const KEEP = args.includes('--keep');
 const PHASE = opt('phase', '');
-const root = resolve(import.meta.dirname, '..');
 const work = join(tmpdir(), 'flowreg-bench-store');
-const corpusDir = resolve(root, 'test/fixtures/corpus');
-const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
-
-function templates(): FlowFile[] {
-  const seen = new Set<string>();
-  const out: FlowFile[] = [];
-  for (const f of ['chat-data-awel-flow-template.json', 'embedded-knowledge-process-flow-template.json', 'kg-knowledge-process-flow-template.json', 'rag-chat-awel-flow-template.json', 'simple_streaming_chat_flow.json']) {
-    const flow = flowFileFromDbgpt(JSON.parse(readFileSync(join(corpusDir, f), 'utf8')));
-    if (!seen.has(flow.uid)) out.push(flow);
-    seen.add(flow.uid);
-  }
-  return out;
-}
-
-function flowText(tpls: FlowFile[], i: number, rev: number): string {
-  const t = tpls[i % tpls.length] as FlowFile;
-  const name = `flow_${String(i).padStart(5, '0')}`;
-  const uid = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-  const flow: FlowFile = { ...t, uid, name, label: `${t.label} ${i} r${rev}`, dag_id: `flow_dag_${name}_${uid}` };
-  return formatFlow(flow, { schemaRef: '../schemas/flow.schema.json' });
-}
-
-/** Generates a repository of `n` flows (one commit each) plus `extra` update commits, with git fast-import. */
-async function generate(dir: string, n: number, extra: number): Promise<void> {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execFileSync('git', ['init', '-q', '-b', 'main', dir], { env: ENV });
-  const tpls = templates();
-  const fi = spawn('git', ['fast-import', '--quiet'], { cwd: dir, env: ENV, stdio: ['pipe', 'inherit', 'inherit'] });
-  const write = async (s: string | Buffer): Promise<void> => {
-    if (!fi.stdin.write(s)) await new Promise((r) => fi.stdin.once('drain', r));
-  };
-  let mark = 0;
-  let t = 1_700_000_000;
-  const commit = async (msg: string, path: string, content: string): Promise<void> => {
-    mark++;
-    const body = Buffer.from(content);
-    await write(`commit refs/heads/main\nmark :${mark}\nauthor Bench <bench@example.com> ${t} +0000\ncommitter Bench <bench@example.com> ${t} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`);
-    if (mark > 1) await write(`from :${mark - 1}\n`);
-    await write(`M 100644 inline ${path}\ndata ${body.length}\n`);
-    await write(body);
-    await write('\n');
-    t += 60;
-  };
-  await commit('add schema', 'schemas/flow.schema.json', readFileSync(join(root, 'schemas/flow.schema.json'), 'utf8'));
-  for (let i = 0; i < n; i++) await commit(`create flow ${i}`, `flows/flow_${String(i).padStart(5, '0')}.yaml`, flowText(tpls, i, 0));
-  let rng = 42;
-  for (let k = 0; k < extra; k++) {
-    rng = (rng * 1103515245 + 12345) % 2 ** 31;
-    const i = rng % n;
-    await commit(`update flow ${i}`, `flows/flow_${String(i).padStart(5, '0')}.yaml`, flowText(tpls, i, k + 1));
-  }
-  fi.stdin.end();
-  await new Promise((r) => fi.on('exit', r));
-  execFileSync('git', ['reset', '-q', '--hard', 'main'], { cwd: dir, env: ENV });
-}
+const ENV = BENCH_ENV;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -106,7 +49,7 @@ async function runPhase(name: string, dir: string): Promise<void> {
     await store.close();
   } else if (name === 'writes') {
     const store = await GitStore.open({ dir });
-    const tpls = templates();
+    const tpls = benchTemplates();
     const recs = store.list();
     const lat: number[] = [];
     for (let k = 0; k < WRITES; k++) {
@@ -133,13 +76,13 @@ async function runPhase(name: string, dir: string): Promise<void> {
 }
 
 function nativeWrites(dir: string): number {
-  const tpls = templates();
+  const tpls = benchTemplates();
   const files = execFileSync('git', ['ls-files', 'flows'], { cwd: dir, encoding: 'utf8' }).trim().split('\n');
   const lat: number[] = [];
   for (let k = 0; k < WRITES; k++) {
     const path = files[(k * 7919) % files.length] as string;
     const i = Number(/flow_(\d+)/.exec(path)?.[1]);
-    const text = flowText(tpls, i, 100_000 + k);
+    const text = benchText(tpls, i, 100_000 + k);
     const t0 = performance.now();
     writeFileSync(join(dir, path), text);
     execFileSync('git', ['add', path], { cwd: dir, env: ENV });
@@ -157,7 +100,7 @@ async function main(): Promise<void> {
   for (const n of SIZES) {
     const dir = join(work, `repo-${n}`);
     const native = join(work, `repo-${n}-native`);
-    if (!KEEP || !existsSync(dir)) await generate(dir, n, 0);
+    if (!KEEP || !existsSync(dir)) await generateRepo(dir, n, 0);
     rmSync(native, { recursive: true, force: true });
     execFileSync('cp', ['-a', dir, native]);
     rmSync(join(dir, '.git', 'flowreg'), { recursive: true, force: true });
@@ -176,7 +119,7 @@ async function main(): Promise<void> {
     const dir = join(work, `history-${n}-${COMMITS}`);
     if (!KEEP || !existsSync(dir)) {
       const t0 = performance.now();
-      await generate(dir, n, COMMITS - n - 1);
+      await generateRepo(dir, n, COMMITS - n - 1);
       console.log(`generated ${n} flows / ${COMMITS} commits in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
     const t0 = performance.now();
