@@ -48,21 +48,27 @@ describe('crash safety', () => {
       expect(git(dir, ['status', '--porcelain'])).toBe('');
       const history = new Set(git(dir, ['rev-list', 'HEAD']).split('\n'));
       for (const line of acks) {
-        const [, uid, label, commit] = line.split(' ') as [string, string, string, string];
+        const commit = line.split(' ')[3] as string;
         if (commit !== 'null') expect(history.has(commit)).toBe(true);
-        void uid;
-        void label;
       }
       // the last acknowledged write of each flow is what the working tree holds, unless a later
-      // (unacknowledged) write of the same flow landed before the kill
-      const last = new Map<string, string>();
+      // (unacknowledged) write of the same flow landed before the kill — a delete included
+      const last = new Map<string, { label: string; commit: string }>();
       for (const line of acks) {
-        const [, uid, label] = line.split(' ') as [string, string, string];
-        last.set(uid, label);
+        const [, uid, label, commit] = line.split(' ') as [string, string, string, string];
+        last.set(uid, { label, commit });
       }
-      for (const [uid, label] of last) {
+      const subjects = git(dir, ['log', '--format=%H %s']).split('\n');
+      for (const [uid, { label, commit }] of last) {
         const recs = store.byUid(uid);
         if (label === '-') continue;
+        if (recs.length === 0) {
+          // deleted by a write after the acknowledged one: the newest commit of the flow is a delete
+          const newest = subjects.find((l) => l.endsWith(`(${uid})`)) as string;
+          expect(newest.split(' ')[1]).toBe('delete');
+          expect(newest.startsWith(commit)).toBe(false);
+          continue;
+        }
         expect(recs).toHaveLength(1);
         const text = readFileSync(join(dir, (recs[0] as { path: string }).path), 'utf8');
         const served = /\nlabel: (\S+)\n/.exec(text)?.[1] ?? '';
