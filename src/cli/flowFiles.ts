@@ -1,8 +1,8 @@
 /** Finding flow files on disk for CLI commands: `*.yaml`/`*.yml` under paths, and the repository root. */
 import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { FlowregError } from '../errors/index.ts';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { FlowregError, isFlowregError } from '../errors/index.ts';
 
 const FLOW_FILE_RE = /\.ya?ml$/;
 
@@ -46,6 +46,26 @@ export async function findFlowFiles(paths: string[], cwd: string): Promise<strin
     else out.add(p);
   }
   return [...out].sort();
+}
+
+/** A path as printed: relative to the cwd, with `/` on every platform (GitHub and SARIF want it). */
+export function displayPath(cwd: string, abs: string): string {
+  const rel = relative(cwd, abs);
+  return (rel === '' ? abs : rel).split(sep).join('/');
+}
+
+/**
+ * The flow files a command works on: the given paths, or the repository's `flows/` when none are
+ * given. A path that does not exist is a mistake on the command line (USAGE, exit 2), not a finding.
+ */
+export async function commandFlowFiles(command: string, paths: string[], cwd: string): Promise<string[]> {
+  const given = paths.length > 0 ? paths : [join(findRepoRoot(cwd), 'flows')];
+  try {
+    return await findFlowFiles(given, cwd);
+  } catch (err) {
+    if (isFlowregError(err, 'INVALID_INPUT')) throw new FlowregError('USAGE', `${command}: ${err.message}`, err.data, { cause: err });
+    throw err;
+  }
 }
 
 /**

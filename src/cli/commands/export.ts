@@ -1,20 +1,15 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { dbgptExport, type DerivedFields } from '../../core/dbgptFlow.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
 import type { FlowFile } from '../../core/types.ts';
 import { FlowregError } from '../../errors/index.ts';
 import { EXIT, type CliIo } from '../CliIo.ts';
-import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
+import { displayPath, findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
-/** A path as printed: relative to the cwd, with `/` separators. */
-function display(cwd: string, abs: string): string {
-  const rel = relative(cwd, abs);
-  return (rel === '' ? abs : rel).split(sep).join('/');
-}
 
 /** Runs native git in `cwd`; resolves to stdout, or undefined when git fails or is missing. */
 function git(cwd: string, args: string[], env: CliIo['env']): Promise<string | undefined> {
@@ -84,13 +79,13 @@ export const exportCommand: CommandFactory = (io, exit) =>
     .option('--dir <folder>', 'folder of flow files (default: flows/ of the repository)')
     .action(async (id: string, opts: { output?: string; dir?: string }) => {
       const dir = opts.dir !== undefined ? resolve(io.cwd, opts.dir) : join(findRepoRoot(io.cwd), 'flows');
-      if (!existsSync(dir)) throw new FlowregError('FLOW_NOT_FOUND', `no flow ${JSON.stringify(id)}: the folder ${display(io.cwd, dir)} does not exist`, { id });
+      if (!existsSync(dir)) throw new FlowregError('FLOW_NOT_FOUND', `no flow ${JSON.stringify(id)}: the folder ${displayPath(io.cwd, dir)} does not exist`, { id });
       const matches = await findFlow(dir, id, io.cwd);
       if (matches.length === 0) {
-        throw new FlowregError('FLOW_NOT_FOUND', `no flow with name or uid ${JSON.stringify(id)} in ${display(io.cwd, dir)}`, { id });
+        throw new FlowregError('FLOW_NOT_FOUND', `no flow with name or uid ${JSON.stringify(id)} in ${displayPath(io.cwd, dir)}`, { id });
       }
       if (matches.length > 1) {
-        const list = matches.map((m) => display(io.cwd, m.abs)).join(', ');
+        const list = matches.map((m) => displayPath(io.cwd, m.abs)).join(', ');
         throw new FlowregError('INVALID_INPUT', `${JSON.stringify(id)} names more than one flow (${list}); export by uid`, { id });
       }
       const { abs, flow } = matches[0] as { abs: string; flow: FlowFile };
@@ -100,7 +95,7 @@ export const exportCommand: CommandFactory = (io, exit) =>
       } else {
         const out = resolve(io.cwd, opts.output);
         writeFileSync(out, json);
-        io.stderr(`exported ${display(io.cwd, abs)} → ${display(io.cwd, out)}\n`);
+        io.stderr(`exported ${displayPath(io.cwd, abs)} → ${displayPath(io.cwd, out)}\n`);
       }
       exit.code = EXIT.OK;
     });

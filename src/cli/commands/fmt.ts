@@ -1,20 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, relative, sep } from 'node:path';
 import { Command } from 'commander';
 import { formatFlow } from '../../core/formatFlow.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
 import { schemaRefFor } from '../../core/schemaRef.ts';
 import type { JsonObject } from '../../core/types.ts';
-import { FlowregError, isFlowregError } from '../../errors/index.ts';
 import { EXIT } from '../CliIo.ts';
-import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
+import { commandFlowFiles, displayPath, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
-/** A path as printed: relative to the cwd, with `/` separators. */
-function display(cwd: string, abs: string): string {
-  const rel = relative(cwd, abs);
-  return (rel === '' ? abs : rel).split(sep).join('/');
-}
 
 /** The canonical text of the flow file at `abs`, or the findings that stop it from being formatted. */
 export function formatFile(abs: string, text: string): { text: string } | { errors: string[] } {
@@ -40,18 +34,11 @@ export const fmtCommand: CommandFactory = (io, exit) =>
     .argument('[paths...]', 'flow files or folders searched for *.yaml/*.yml (default: flows/ of the repository)')
     .option('--check', 'write nothing; list files that are not canonical and exit 1 if any', false)
     .action(async (paths: string[], opts: { check: boolean }) => {
-      const given = paths.length > 0 ? paths : [join(findRepoRoot(io.cwd), 'flows')];
-      let files: string[];
-      try {
-        files = await findFlowFiles(given, io.cwd);
-      } catch (err) {
-        if (isFlowregError(err, 'INVALID_INPUT')) throw new FlowregError('USAGE', `fmt: ${err.message}`, err.data, { cause: err });
-        throw err;
-      }
+      const files = await commandFlowFiles('fmt', paths, io.cwd);
       let differ = 0;
       let broken = 0;
       for (const abs of files) {
-        const shown = display(io.cwd, abs);
+        const shown = displayPath(io.cwd, abs);
         const before = readFileSync(abs, 'utf8');
         const result = formatFile(abs, before);
         if ('errors' in result) {

@@ -7,17 +7,12 @@ import { parseYaml } from '../../core/parseYaml.ts';
 import { schemaRefFor } from '../../core/schemaRef.ts';
 import { isFlowregError } from '../../errors/index.ts';
 import { EXIT } from '../CliIo.ts';
-import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
+import { displayPath, findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
 /** A flow name that is safe as a file name and accepted by DB-GPT's UI (design §2). */
 const FLOW_NAME_RE = /^[a-zA-Z0-9_-]+$/;
 
-/** A path as printed: relative to the cwd, with `/` separators. */
-function display(cwd: string, abs: string): string {
-  const rel = relative(cwd, abs);
-  return (rel === '' ? abs : rel).split(sep).join('/');
-}
 
 /** Who already holds a uid or a name: a flow file in the target folder, or an input of this run. */
 interface Holder {
@@ -50,7 +45,7 @@ export const importCommand: CommandFactory = (io, exit) =>
           const parsed = parseYaml(readFileSync(abs, 'utf8'));
           const value = parsed.value;
           if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-          const holder = { source: display(io.cwd, abs), target: display(io.cwd, abs), run: false };
+          const holder = { source: displayPath(io.cwd, abs), target: displayPath(io.cwd, abs), run: false };
           if (typeof value.uid === 'string' && !uids.has(value.uid)) uids.set(value.uid, holder);
           if (typeof value.name === 'string' && !names.has(value.name)) names.set(value.name, holder);
         }
@@ -62,7 +57,7 @@ export const importCommand: CommandFactory = (io, exit) =>
       };
       for (const given of files) {
         const abs = resolve(io.cwd, given);
-        const input = display(io.cwd, abs);
+        const input = displayPath(io.cwd, abs);
         let raw: unknown;
         try {
           raw = JSON.parse(readFileSync(abs, 'utf8'));
@@ -84,7 +79,7 @@ export const importCommand: CommandFactory = (io, exit) =>
           continue;
         }
         const target = join(dir, `${name}.yaml`);
-        const shown = display(io.cwd, target);
+        const shown = displayPath(io.cwd, target);
         const byUid = uids.get(uid);
         if (byUid !== undefined) {
           refuse(input, `uid ${uid} already exists in ${describeHolder(byUid, byUid.run)}`);

@@ -1,21 +1,14 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import { checkRepository } from '../../core/checkRepository.ts';
 import { FINDING_FORMATS, formatFindings, type FindingFormat, type FindingReport } from '../../core/formatFindings.ts';
 import { locateFindings } from '../../core/locateFindings.ts';
 import { sortFindings, validateFlowText } from '../../core/validateFlow.ts';
 import type { Finding, FlowFile } from '../../core/types.ts';
-import { FlowregError, isFlowregError } from '../../errors/index.ts';
 import { EXIT } from '../CliIo.ts';
-import { findFlowFiles, findRepoRoot } from '../flowFiles.ts';
+import { commandFlowFiles, displayPath } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
-/** A path as printed: relative to the cwd, with `/` on every platform (GitHub and SARIF want it). */
-function display(cwd: string, abs: string): string {
-  const rel = relative(cwd, abs);
-  return (rel === '' ? abs : rel).split(sep).join('/');
-}
 
 /**
  * Runs the whole pipeline over flow files: read, parse, schema, graph and per-file rules for
@@ -26,7 +19,7 @@ export function validateFiles(files: string[], cwd: string): FindingReport {
   const entries: { file: string; value: FlowFile }[] = [];
   const absOf = new Map<string, string>();
   for (const abs of files) {
-    const file = display(cwd, abs);
+    const file = displayPath(cwd, abs);
     absOf.set(file, abs);
     const result = validateFlowText(readFileSync(abs, 'utf8'), { file });
     findings.push(...result.findings);
@@ -50,15 +43,7 @@ export const validateCommand: CommandFactory = (io, exit) =>
     .addOption(new Option('--format <format>', 'output format').choices([...FINDING_FORMATS]).default('text'))
     .option('--strict', 'fail on warnings too', false)
     .action(async (paths: string[], opts: { format: FindingFormat; strict: boolean }) => {
-      const given = paths.length > 0 ? paths : [join(findRepoRoot(io.cwd), 'flows')];
-      let files: string[];
-      try {
-        files = await findFlowFiles(given, io.cwd);
-      } catch (err) {
-        // A path that does not exist is a mistake on the command line, not a finding.
-        if (isFlowregError(err, 'INVALID_INPUT')) throw new FlowregError('USAGE', `validate: ${err.message}`, err.data, { cause: err });
-        throw err;
-      }
+      const files = await commandFlowFiles('validate', paths, io.cwd);
       const report = validateFiles(files, io.cwd);
       io.stdout(formatFindings(report, opts.format, { toolVersion: '0.1.0' }));
       const errors = report.findings.filter((f) => f.severity === 'error').length;
