@@ -232,7 +232,8 @@ export class GitStore {
   async persist(): Promise<void> {
     await this.queue.run(async () => {
       await this.history.persist();
-      await this.summaries.persist();
+      // only the contents on disk now: an entry per past edit would grow the file for ever
+      await this.summaries.persist(new Set([...this.records.values()].map((r) => SummaryCache.key(r.blob, r.path))));
     });
   }
 

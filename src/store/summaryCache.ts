@@ -31,7 +31,8 @@ export class SummaryCache {
 
   constructor(private readonly file: string) {}
 
-  private static key(blob: string, path: string): string {
+  /** The cache key of a blob at a path. */
+  static key(blob: string, path: string): string {
     return `${blob}:${posix.basename(path)}`;
   }
 
@@ -69,8 +70,15 @@ export class SummaryCache {
 
   /** Writes the cache, keeping only the entries in `live` (the blobs still in use). */
   async persist(live?: Set<string>): Promise<void> {
+    if (live) {
+      for (const k of this.entries.keys()) {
+        if (!live.has(k)) {
+          this.entries.delete(k);
+          this.dirty = true;
+        }
+      }
+    }
     if (!this.dirty) return;
-    if (live) for (const k of this.entries.keys()) if (!live.has(k)) this.entries.delete(k);
     const tmp = `${this.file}.${process.pid}.tmp`;
     await fsp.mkdir(join(this.file, '..'), { recursive: true });
     await fsp.writeFile(tmp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.entries) }));

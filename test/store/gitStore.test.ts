@@ -202,12 +202,16 @@ describe('GitStore reading', () => {
     const dir = tempRepo();
     let store = await open(dir);
     for (let i = 0; i < 5; i++) await store.write(create(smallFlow(`u-${i}`, `f${i}`)));
+    await store.write(update('u-0', (f) => ({ ...f, label: 'edited' })));
     await store.close();
     expect(existsSync(join(dir, '.git/flowreg/history.json'))).toBe(true);
+    // the parsed-flow cache keeps the five contents on disk, not the edited-away one
+    expect(Object.keys((JSON.parse(readFileSync(join(dir, '.git/flowreg/flows.json'), 'utf8')) as { entries: object }).entries)).toHaveLength(5);
     git(dir, ['mv', 'flows/f1.yaml', 'flows/renamed.yaml']);
     git(dir, ['commit', '-qm', 'rename by hand']);
     store = await open(dir);
     expect(store.versions('u-1').map((v) => v.message)).toEqual(['rename by hand', 'create flow f1 (u-1)']);
+    expect(store.versions('u-0').map((v) => v.message)).toEqual(['update flow f0 (u-0)', 'create flow f0 (u-0)']);
     expect(store.list().map((r) => r.path).sort()).toEqual(['flows/f0.yaml', 'flows/f2.yaml', 'flows/f3.yaml', 'flows/f4.yaml', 'flows/renamed.yaml']);
   });
 
