@@ -10,6 +10,7 @@ import { validateFlowValue } from '../core/validateFlow.ts';
 import { FlowregError } from '../errors/index.ts';
 import { GitStore, type CurrentFlow, type FlowRecord, type Identity, type WriteResult } from '../store/GitStore.ts';
 import type { RemoteOptions } from '../store/Remote.ts';
+import { WriteQueue } from '../store/writeQueue.ts';
 import type { Caller, FlowFilter, FlowServiceApi, FlowVersionEntry, Page, ServedFlow, WriteOutcome, WritePreconditions } from './FlowServiceApi.ts';
 import { formatTime } from './formatTime.ts';
 import { LruCache } from '../core/LruCache.ts';
@@ -80,6 +81,8 @@ export class FlowService implements FlowServiceApi {
   private generation = 0;
   private readonly pages = new LruCache<string, { generation: number; json: string }>(256, 128 * 1024 * 1024, (v) => v.json.length);
   private readonly templatesDir: string;
+  /** Updates of the served index, one at a time. */
+  private readonly serving = new WriteQueue();
 
   private constructor(
     readonly store: GitStore,
@@ -128,8 +131,16 @@ export class FlowService implements FlowServiceApi {
     this.generation++;
   }
 
-  /** Rebuilds the served index from the store's records (unchanged entries are kept as they are). */
-  private async reconcile(): Promise<string[]> {
+  /**
+   * Rebuilds the served index from the store's records (unchanged entries are kept as they are).
+   * Runs one at a time with reconcileUid: an update of the served index that yields half-way (it
+   * may read a file) must not be overwritten by an older one that finishes after it.
+   */
+  private reconcile(): Promise<string[]> {
+    return this.serving.run(() => this.reconcileNow());
+  }
+
+  private async reconcileNow(): Promise<string[]> {
     const next = new Map<string, Served>();
     const changed: string[] = [];
     // group the files by the uid they declare; a group of more than one is a duplicate uid
@@ -153,8 +164,25 @@ export class FlowService implements FlowServiceApi {
     return changed;
   }
 
+  /**
+   * Serves the result of a write: the flow it touched, and when its push was rebuilt on the
+   * remote's new head, the flows it brought in (no later fetch would show them: the local branch
+   * already stands on the remote head).
+   */
+  private async afterWrite(uid: string, res: WriteResult): Promise<void> {
+    if (res.pulled.length > 0) {
+      this.bump();
+      await this.reconcile();
+    }
+    await this.reconcileUid(uid);
+  }
+
   /** Re-derives the one flow a write touched (every other served flow is unchanged by it). */
-  private async reconcileUid(uid: string): Promise<void> {
+  private reconcileUid(uid: string): Promise<void> {
+    return this.serving.run(() => this.reconcileUidNow(uid));
+  }
+
+  private async reconcileUidNow(uid: string): Promise<void> {
     const recs = this.store.byUid(uid);
     if (recs.length === 0) this.served.delete(uid);
     else {
@@ -424,7 +452,7 @@ export class FlowService implements FlowServiceApi {
       const flow = dbgptFlowFromFile(res.file ?? (res.previous?.file as FlowFile), { version: res.commit, gmt_created: when, gmt_modified: when });
       return { flow, version: res.commit, commit: res.commit, branch: res.branch };
     }
-    await this.reconcileUid(uid);
+    await this.afterWrite(uid, res);
     // the written flow is in hand: no need to read and parse its new blob back
     const s = this.served.get(uid);
     if (s?.blob && res.file && s.errors.length === 0) this.flows.set(s.blob, res.file);
@@ -474,7 +502,7 @@ export class FlowService implements FlowServiceApi {
       },
     });
     if (res.branch) return { ...before, version: res.commit as string, commit: res.commit, branch: res.branch };
-    await this.reconcileUid(uid);
+    await this.afterWrite(uid, res);
     return { ...before, commit: res.commit };
   }
 

@@ -119,6 +119,11 @@ export interface WriteResult {
   previous: CurrentFlow | null;
   /** In branch write mode: the branch the change was pushed to. */
   branch?: string;
+  /**
+   * Paths the write brought in from the remote besides its own: a rejected push was rebuilt on
+   * the remote's new head, so the local branch moved through those commits too.
+   */
+  pulled: string[];
 }
 
 /** One file a branch move changes: its blob before and after (null: absent), and its new mode. */
@@ -504,7 +509,7 @@ export class GitStore {
       const next = op.apply(current);
       if (next === null && current === null) throw new FlowregError('FLOW_NOT_FOUND', `Flow ${op.uid} not found`, { uid: op.uid });
       const prepared = this.prepare(op, rec, current, next);
-      if (prepared.changes.length === 0) return { commit: null, path: prepared.newPath, file: next, previous: current };
+      if (prepared.changes.length === 0) return { commit: null, path: prepared.newPath, file: next, previous: current, pulled: [] };
       if (prepared.text !== null) writeObject(this.gitdir, 'blob', Buffer.from(prepared.text), this.durable);
       const nowMs = this.now();
       const name = (next ?? current?.file)?.name as string;
@@ -519,7 +524,7 @@ export class GitStore {
         if (this.remote && (await this.remote.push(commitOid, branch)) !== 'ok') {
           throw new FlowregError('PUSH_REJECTED', `the remote refused the new branch ${branch}`, { branch });
         }
-        return { commit: commitOid, path: prepared.newPath, file: next, previous: current, branch };
+        return { commit: commitOid, path: prepared.newPath, file: next, previous: current, branch, pulled: [] };
       }
 
       const localHead = this.headOid;
@@ -567,7 +572,8 @@ export class GitStore {
         });
       } else this.history.update(commitOid);
       await this.afterMove(commitOid, files);
-      return { commit: commitOid, path: prepared.newPath, file: next, previous: current };
+      const own = new Set(prepared.changes.map((c) => c.path));
+      return { commit: commitOid, path: prepared.newPath, file: next, previous: current, pulled: pulled.map((c) => c.path).filter((p) => !own.has(p)) };
     } finally {
       if (!released) releaseRepoLock(this.gitdir, lock, false);
     }

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
+import { formatFlow } from '../../src/core/formatFlow.ts';
 import { FlowService } from '../../src/service/FlowService.ts';
 import { corpusFiles, corpusFlow, smallFlow } from '../helpers/flows.ts';
 import { git, tempRepo } from '../helpers/tmp.ts';
@@ -171,5 +172,19 @@ describe('FlowService', () => {
       expect(out.flow.uid).toBe(flow.uid);
     }
     expect(svc.stats()).toEqual({ flows: 5, invalid: 0 });
+  });
+  it('never lets a full re-read that finished late overwrite a write it overlapped', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) files[`flows/f${i}.yaml`] = formatFlow(smallFlow(`u-${i}`, `f${i}`), { schemaRef: '../schemas/flow.schema.json' });
+    const dir = tempRepo(files);
+    const svc = await service(dir);
+    for (let trial = 0; trial < 5; trial++) {
+      // uncommitted edits: the re-read has to read each of these files again, yielding each time
+      for (let i = 1; i < 150; i++) writeFileSync(join(dir, `flows/f${i}.yaml`), formatFlow(smallFlow(`u-${i}`, `f${i}`, { label: `edited ${trial}` }), { schemaRef: '../schemas/flow.schema.json' }));
+      const label = `written ${trial}`;
+      await Promise.all([svc.refresh(), svc.update('u-0', { uid: 'u-0', label }, caller)]);
+      expect((await svc.get('u-0')).flow.label).toBe(label);
+      expect((await svc.get('u-7')).flow.label).toBe(`edited ${trial}`);
+    }
   });
 });

@@ -105,11 +105,35 @@ describe('GitOps sync against a real git http-backend remote', () => {
     }
     // both daemons serve the remote's state within one fetch interval (1 s) of the storm's end
     await new Promise((r) => setTimeout(r, 1500));
-    await waitFor(async () => JSON.stringify(await served(a.base)) === JSON.stringify(remote) && JSON.stringify(await served(b.base)) === JSON.stringify(remote), 3000);
+    const converged = async (): Promise<boolean> => JSON.stringify(await served(a.base)) === JSON.stringify(remote) && JSON.stringify(await served(b.base)) === JSON.stringify(remote);
+    if (!(await waitFor(converged, 3000).then(() => true, () => false))) {
+      // say what differs and where each daemon stands, instead of a bare time-out
+      for (const [name, d] of [['A', a], ['B', b]] as const) {
+        const status = ((await (await fetch(`${d.base}/sync`)).json()) as { data: unknown }).data;
+        console.log(`daemon ${name} sync status: ${JSON.stringify(status)}; remote head ${history[0]}`);
+        expect({ daemon: name, flows: await served(d.base) }).toEqual({ daemon: name, flows: remote });
+      }
+    }
     for (const dir of [bare, a.dir, b.dir]) expect(git(dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
     expect(acked.length).toBeGreaterThanOrEqual(TOTAL);
     console.log(`sync storm: ${acked.length} acknowledged, ${conflicts} answered 409 and retried, remote history ${history.length} commits`);
   }, 240_000);
+
+  it('serves the flows a write brought in from the remote when its push was rebuilt on the remote head', async () => {
+    const { url, bare } = seedRemote(3);
+    // no fetch loop: only the write itself can bring in the other daemon's commit
+    const a = await daemon(url, { fetchInterval: '0' });
+    const b = await daemon(url, { fetchInterval: '0' });
+    const fromB = await put(b.base, 'u-1', 'from B');
+    expect(fromB.status).toBe(200);
+    const fromA = await put(a.base, 'u-0', 'from A');
+    expect(fromA.status).toBe(200);
+    expect(git(bare, ['rev-parse', 'main^'])).toBe(fromB.version);
+    // a serves b's change at once, with b's commit as its version, in GET and in the list
+    const one = ((await (await fetch(`${a.base}/flows/u-1`)).json()) as { data: { label: string; version: string } }).data;
+    expect({ label: one.label, version: one.version }).toEqual({ label: 'from B', version: fromB.version });
+    expect(await served(a.base)).toEqual(remoteState(bare, 3));
+  }, 60_000);
 
   it('fetches on a signed webhook, refuses unsigned or wrongly signed calls, and quarantines a broken file', async () => {
     const { url, bare } = seedRemote(2);
