@@ -73,10 +73,13 @@ export function renderMermaid(graph: DiffGraph, opts: RenderMermaidOptions = {})
 /**
  * A Mermaid string literal. Inside quotes Mermaid still reads `#…;` entity codes and HTML, so `#`
  * goes first, then the characters that would end the string, a label or the Markdown fence.
+ * Control characters are dropped: Mermaid draws a label holding one empty and loses the nodes
+ * defined after it.
  */
 function quote(text: string): string {
   const escaped = text
     .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '')
     .replace(/#/g, '#35;')
     .replace(/&/g, '#amp;')
     .replace(/"/g, '#quot;')

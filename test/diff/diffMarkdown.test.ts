@@ -3,7 +3,7 @@ import { diffFlowSets, type FlowSetDiff, type FlowText } from '../../src/core/di
 import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, diffMarkdown } from '../../src/core/diffMarkdown.ts';
 import { diffText } from '../../src/core/diffText.ts';
 import type { FlowFile, FlowNode, JsonObject } from '../../src/core/types.ts';
-import { bigFlow } from './bigFlow.ts';
+import { bigFlow, fiftyNodeChange } from './bigFlow.ts';
 import { clone, corpusFlow } from './corpus.ts';
 
 function mermaidBlocks(md: string): string[] {
@@ -33,32 +33,6 @@ function linkCount(block: string): number {
 function classMembers(block: string, status: string): string[] {
   const line = block.split('\n').find((l) => l.trim().startsWith('class ') && l.trim().endsWith(` ${status}`));
   return line === undefined ? [] : (line.trim().split(' ')[1] as string).split(',');
-}
-
-/** The chat-data flow copied 7 times (63 nodes), changed in 50 nodes: 30 values, 10 removed, 10 added. */
-function fiftyNodeChange(name = 'big_flow'): { before: FlowFile; after: FlowFile } {
-  const before = bigFlow(7, name);
-  const after = clone(before);
-  const nodes = after.flow_data!.nodes;
-  let changed = 0;
-  for (const n of nodes) {
-    const p = (n.data['parameters'] as JsonObject[]).find((x) => x['category'] === 'common');
-    if (p === undefined || changed === 30) continue;
-    // Long values, like the prompt templates real flows carry, must not blow up the comment.
-    p['value'] = `value ${changed} ` + 'x'.repeat(3000);
-    changed++;
-  }
-  expect(changed).toBe(30);
-  const removed = nodes.slice(-10).map((n) => n.id);
-  after.flow_data!.nodes = nodes.filter((n) => !removed.includes(n.id));
-  after.flow_data!.edges = after.flow_data!.edges.filter((e) => !removed.includes(e.source) && !removed.includes(e.target));
-  for (let i = 0; i < 10; i++) {
-    const n = clone(nodes[i] as FlowNode);
-    n.id = `${n.id}_new${i}`;
-    n.data['id'] = n.id;
-    after.flow_data!.nodes.push(n);
-  }
-  return { before, after };
 }
 
 /** A flow at a path, given as a value: YAML text would only slow these tests down. */

@@ -14,14 +14,15 @@ export function haveChromium(): boolean {
 
 /**
  * Opens a file in headless Chromium with a fresh profile and returns the DOM it built (for an SVG
- * with an XML error, Chromium's `parsererror` page).
+ * with an XML error, Chromium's `parsererror` page). `extraArgs` go to Chromium before the URL
+ * (for example `--virtual-time-budget=<ms>` to let a page's scripts finish first).
  */
-export function dumpDom(file: string): Promise<string> {
+export function dumpDom(file: string, extraArgs: string[] = []): Promise<string> {
   const profile = join(tempDir('flowreg-chromium-'), 'profile');
   const args = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(file).href,
+    `--user-data-dir=${profile}`, ...extraArgs, '--dump-dom', pathToFileURL(file).href,
   ];
   return new Promise((resolve, reject) => {
     execFile(CHROMIUM, args, { timeout: 60_000, maxBuffer: 1 << 26, encoding: 'utf8' }, (err, stdout, stderr) => {

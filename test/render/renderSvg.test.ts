@@ -7,22 +7,11 @@ import type { FlowFile, FlowNode } from '../../src/core/types.ts';
 import { clone, corpusFiles, corpusFlow } from '../diff/corpus.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { CHROMIUM, dumpDom, haveChromium } from './chromium.ts';
+import { nastyFlow } from './nastyFlow.ts';
 import { svgTexts, xmlProblem } from './xmlCheck.ts';
 
 const files = corpusFiles();
 const nodesOf = (f: FlowFile): FlowNode[] => f.flow_data?.nodes ?? [];
-
-/** A flow whose labels and values hold every character that needs escaping, and some XML cannot hold. */
-function nastyFlow(): FlowFile {
-  const flow = clone(corpusFlow('simple_streaming_chat_flow.json'));
-  const [a, b, c] = nodesOf(flow) as [FlowNode, FlowNode, FlowNode];
-  a.data['custom_label'] = 'Tom & "Jerry" <script>alert(1)</script> \'x\' ]]> 🙂';
-  b.data['custom_label'] = 'Zero\u0000width\u0008 controls';
-  c.data['label'] = 'A label far too long to fit in the three hundred and twenty pixels of a node header, so it is narrowed';
-  (a.data['parameters'] as Array<Record<string, unknown>>)[0]!['value'] = '</text><text>injected & \ud800 lone surrogate';
-  flow.label = '<Flow & "label">';
-  return flow;
-}
 
 /** Node labels as they must appear in the page: XML cannot carry control characters, so none. */
 function expectedLabels(flow: FlowFile): string[] {
