@@ -220,7 +220,7 @@ export class GitStore {
       else await git.init({ fs, dir: opts.dir, defaultBranch: 'main' });
     }
     const store = new GitStore(opts);
-    store.remote?.repair();
+    store.remote?.repair((oid) => store.objects.has(oid));
     await store.remote?.configure();
     if (hasStaleLock(store.gitdir)) {
       // a flowreg process died mid-write: take the lock (which recovers) and give it back
@@ -494,7 +494,7 @@ export class GitStore {
       const headState = readHead(this.gitdir);
       if (!headState.ref) throw new FlowregError('REPO_BUSY', 'HEAD is detached; check out a branch before writing', {});
       const index = this.readIndex();
-      if (this.remote && this.writeMode === 'direct') this.checkNotAhead();
+      if (this.remote && this.writeMode === 'direct') await this.checkNotAhead();
       const { rec, current } = await this.currentOf(op.uid, index);
       if (op.baseVersion !== undefined && OID.test(op.baseVersion)) {
         const now = current ? current.version : null;
@@ -746,7 +746,9 @@ export class GitStore {
   }
 
   /** Refuses writes while the local branch holds commits the remote does not (made by hand). */
-  private checkNotAhead(): void {
+  private async checkNotAhead(): Promise<void> {
+    // no remote head known (the ref was dropped as a leftover of a killed fetch): ask the remote
+    if (this.headOid && this.remote && this.remote.trackedHead() === null) await this.remote.fetch();
     const remoteHead = this.remote?.trackedHead() ?? null;
     if (!this.headOid || this.headOid === remoteHead) return;
     if (remoteHead === null || !this.isAncestor(this.headOid, remoteHead)) {

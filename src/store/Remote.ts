@@ -6,6 +6,7 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { FlowregError } from '../errors/index.ts';
 import { readRef, writeRefFile } from './refs.ts';
+import { WriteQueue } from './writeQueue.ts';
 
 /** Where the store syncs: a remote repository (http or https) and its branch. */
 export interface RemoteOptions {
@@ -55,6 +56,14 @@ export class Remote {
   private readonly headers: Record<string, string>;
   private readonly cache = {};
   private readonly fs: { promises: typeof fs.promises };
+  /** Network operations, one at a time, so the remote head below moves in the order they finish. */
+  private readonly ops = new WriteQueue();
+  /**
+   * The remote head as of the last fetch or push that finished (undefined: not read yet). Not the
+   * ref file: isomorphic-git's fetch writes the remote-tracking ref before the pack that holds its
+   * objects, so a reader of the file could find a commit that is not on disk yet.
+   */
+  private tracked: string | null | undefined;
 
   constructor(
     private readonly dir: string,
@@ -77,7 +86,12 @@ export class Remote {
   }
 
   /** Clones the branch into the store's folder (an empty remote gives an empty repository on the branch). */
-  async clone(): Promise<void> {
+  clone(): Promise<void> {
+    return this.ops.run(() => this.cloneNow());
+  }
+
+  private async cloneNow(): Promise<void> {
+    this.tracked = undefined;
     try {
       await git.clone({ fs: this.fs, http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
     } catch (err) {
@@ -100,9 +114,11 @@ export class Remote {
    * the next fetch brings them back. (A pack without an index is ignored by git and left alone: git
    * itself briefly has one while it writes a pack.)
    */
-  repair(): void {
+  repair(hasObject: (oid: string) => boolean): void {
     fs.rmSync(join(this.gitdir, 'flowreg', 'tmp'), { recursive: true, force: true });
-    for (const ref of [this.trackingRef, 'refs/flowreg/push']) {
+    this.tracked = undefined;
+    const refs = [this.trackingRef, 'refs/flowreg/push'];
+    for (const ref of refs) {
       const path = join(this.gitdir, ref);
       try {
         if (!/^[0-9a-f]{40}\s*$/.test(readFileSync(path, 'utf8'))) unlinkSync(path);
@@ -134,6 +150,11 @@ export class Remote {
         }
       }
     }
+    // a fetch killed between writing the ref and writing its pack leaves a ref to a missing commit
+    for (const ref of refs) {
+      const oid = readRef(this.gitdir, ref);
+      if (oid !== null && !hasObject(oid)) unlinkSync(join(this.gitdir, ref));
+    }
   }
 
   /** Records the remote in .git/config (idempotent). */
@@ -145,9 +166,15 @@ export class Remote {
    * Fetches the branch and returns the remote's head commit (null when the branch does not exist
    * there yet); the remote-tracking ref follows.
    */
-  async fetch(): Promise<string | null> {
+  fetch(): Promise<string | null> {
+    return this.ops.run(() => this.fetchNow());
+  }
+
+  private async fetchNow(): Promise<string | null> {
     try {
       const res = await git.fetch({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
+      // the pack is on disk now: the remote head may move
+      if (res.fetchHead) this.tracked = res.fetchHead;
       return res.fetchHead ?? null;
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -157,9 +184,10 @@ export class Remote {
     }
   }
 
-  /** The remote head as last fetched or pushed. */
+  /** The remote head as of the last fetch or push that finished (at start: the remote-tracking ref). */
   trackedHead(): string | null {
-    return readRef(this.gitdir, this.trackingRef);
+    if (this.tracked === undefined) this.tracked = readRef(this.gitdir, this.trackingRef);
+    return this.tracked;
   }
 
   /**
@@ -167,7 +195,11 @@ export class Remote {
    * `rejected` when the remote branch moved (the caller fetches and rebuilds), throws
    * REMOTE_UNREACHABLE when the remote cannot be reached.
    */
-  async push(commit: string, remoteBranch = this.branch): Promise<'ok' | 'rejected'> {
+  push(commit: string, remoteBranch = this.branch): Promise<'ok' | 'rejected'> {
+    return this.ops.run(() => this.pushNow(commit, remoteBranch));
+  }
+
+  private async pushNow(commit: string, remoteBranch: string): Promise<'ok' | 'rejected'> {
     const local = 'refs/flowreg/push';
     writeRefFile(this.gitdir, local, commit);
     try {
@@ -179,7 +211,10 @@ export class Remote {
       if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot push to ${this.url}: ${describe(err)}; nothing was written`, { url: this.url }, { cause: err });
       throw new FlowregError('REMOTE_UNREACHABLE', `push to ${this.url} failed: ${describe(err)}; nothing was written`, { url: this.url }, { cause: err });
     }
-    if (remoteBranch === this.branch) writeRefFile(this.gitdir, this.trackingRef, commit);
+    if (remoteBranch === this.branch) {
+      writeRefFile(this.gitdir, this.trackingRef, commit);
+      this.tracked = commit;
+    }
     return 'ok';
   }
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
+import { ObjectStore } from '../../src/store/objectStore.ts';
+import { Remote } from '../../src/store/Remote.ts';
 import type { FlowFile } from '../../src/core/types.ts';
 import { smallFlow } from '../helpers/flows.ts';
 import { bareRepo, startGitHttpServer, type GitHttpServer } from '../helpers/gitHttpServer.ts';
@@ -123,6 +125,32 @@ describe('GitStore with a remote', () => {
     expect(git(b.dir, ['log', '-1', '--format=%s'])).toBe('by hand');
   });
 
+  it('moves its remote head only once the fetched objects are on disk (isomorphic-git writes the ref first)', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-0', 'f0')));
+    const b = await open(url);
+    for (let i = 1; i <= 30; i++) await a.write(create(smallFlow(`u-${i}`, `f${i}`)));
+    const r = new Remote(b.dir, { url, branch: 'main' });
+    const objects = new ObjectStore(join(b.dir, '.git'));
+    const before = r.trackedHead();
+    let done = false;
+    let missing: string | null = null;
+    let looks = 0;
+    const fetched = r.fetch().finally(() => (done = true));
+    while (!done) {
+      const head = r.trackedHead();
+      if (head !== null && head !== before && !objects.has(head)) missing = head;
+      looks++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await fetched).toBe(git(bare, ['rev-parse', 'main']));
+    expect(looks).toBeGreaterThan(3);
+    expect(missing).toBeNull();
+    expect(r.trackedHead()).toBe(git(bare, ['rev-parse', 'main']));
+    objects.close();
+  });
+
   it('writes to a new branch per change in branch mode, leaving main untouched', async () => {
     const { url, bare } = remote();
     const a = await open(url);
@@ -158,5 +186,21 @@ describe('repair after a kill during fetch or push', () => {
     expect(git(a.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
     expect(existsSync(torn)).toBe(false);
     expect(again.list().map((r) => r.path)).toEqual(['flows/one.yaml']);
+  });
+
+  it('drops a remote-tracking ref to a commit whose pack never landed, and writes at once after', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    await a.close();
+    // isomorphic-git writes the ref before the pack: a kill in between leaves a ref to nothing
+    writeFileSync(join(a.dir, '.git/refs/remotes/origin/main'), `${'ab'.repeat(20)}\n`);
+    expect(() => git(a.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toThrow();
+    const again = await GitStore.open({ dir: a.dir, remote: { url, branch: 'main' }, durable: false });
+    expect(git(a.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
+    // the remote head is asked for again instead of refusing the write as diverged
+    const res = await again.write(update('u-1', 'after repair'));
+    expect(git(bare, ['rev-parse', 'main'])).toBe(res.commit);
+    expect(again.status()).toMatchObject({ ahead: 0, behind: 0, remoteHead: res.commit });
   });
 });

@@ -201,7 +201,10 @@ describe('GitOps sync against a real git http-backend remote', () => {
         }
       };
       const writers = [0, 1].map(storm);
-      await new Promise((r) => setTimeout(r, 100 + Math.floor(random() * 400)));
+      // the kill comes at a random moment once writes flow (a loaded machine starts slower)
+      const before = acked.length;
+      await waitFor(() => acked.length > before, 30_000, 5);
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
       killed = true;
       s.child.kill('SIGKILL');
       await s.exit;
