@@ -96,6 +96,27 @@ describe('GitStore writes', () => {
     expect(await code(store.readAt('u-1', '0'.repeat(40)))).toBe('VERSION_NOT_FOUND');
   });
 
+  it('keeps reading and writing while native git gc packs, repacks and prunes under it', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    const first = await store.write(create(smallFlow('u-1', 'chat')));
+    for (let i = 0; i < 5; i++) await store.write(update('u-1', (f) => ({ ...f, label: `label ${i}` })));
+    // loose objects move into a pack and are pruned; then that pack is replaced by another
+    for (const args of [['gc', '-q', '--prune=now'], ['repack', '-q', '-a', '-d', '-f'], ['gc', '-q', '--aggressive', '--prune=now']]) {
+      git(dir, args);
+      expect((await store.readAt('u-1', first.commit as string))?.file.label).toBe('chat');
+      const res = await store.write(update('u-1', (f) => ({ ...f, label: `after ${args[0]} ${args[2]}` })));
+      expect(git(dir, ['log', '-1', '--format=%H'])).toBe(res.commit);
+      expect(store.versions('u-1')).toHaveLength(Number(git(dir, ['rev-list', '--count', 'HEAD'])));
+      expect(git(dir, ['status', '--porcelain'])).toBe('');
+    }
+    expect(git(dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
+    // and a fresh open over the repacked repository agrees
+    await store.close();
+    const again = await open(dir);
+    expect(again.versions('u-1').map((v) => v.version)).toEqual(store.versions('u-1').map((v) => v.version));
+  });
+
   it('refuses a write based on an old version, but not because another flow changed', async () => {
     const dir = tempRepo();
     const store = await open(dir);
