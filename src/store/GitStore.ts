@@ -12,6 +12,7 @@ import { emptyIndex, getEntry, parseIndex, serializeIndex, setEntry, type GitInd
 import { hashObject, serializeCommit, writeObject, type TreeEntry } from './gitObjects.ts';
 import { HistoryIndex, isFlowPath, type CommitRecord } from './historyIndex.ts';
 import { inspectFlow } from './inspectFlow.ts';
+import { DEFAULT_PACK_LIMIT, needsGc, repack } from './maintenance.ts';
 import { ObjectStore } from './objectStore.ts';
 import { readHead, updateRef, writeRefFile } from './refs.ts';
 import { Remote, type RemoteOptions } from './Remote.ts';
@@ -45,6 +46,8 @@ export interface StoreOptions {
   remote?: RemoteOptions;
   /** `direct` (default): writes go to the branch; `branch`: each write goes to a new branch for review. */
   writeMode?: 'direct' | 'branch';
+  /** Repack (native git) when there are more packs than this (default 50, git's own; 0: never). */
+  packLimit?: number;
 }
 
 /** One flow file of the working tree, as the store sees it. */
@@ -159,6 +162,8 @@ export interface SyncStatus {
   writeMode: 'direct' | 'branch';
   lastFetch: SyncEvent | null;
   lastPush: SyncEvent | null;
+  /** The last repack flowreg ran to pack what fetches and writes left (see maintain()). */
+  lastGc: SyncEvent | null;
   /** Why the last fast-forward could not happen, if it could not. */
   blocked: string | null;
 }
@@ -183,7 +188,8 @@ export class GitStore {
   private readonly queue = new WriteQueue();
   private readonly remote: Remote | null;
   private readonly writeMode: 'direct' | 'branch';
-  private readonly syncState: { lastFetch: SyncEvent | null; lastPush: SyncEvent | null; blocked: string | null } = { lastFetch: null, lastPush: null, blocked: null };
+  private readonly syncState: { lastFetch: SyncEvent | null; lastPush: SyncEvent | null; blocked: string | null; lastGc: SyncEvent | null } = { lastFetch: null, lastPush: null, blocked: null, lastGc: null };
+  private readonly packLimit: number;
   private records = new Map<string, FlowRecord & { stat: StatKey; seenNs: bigint }>();
   private headBlobs = new Map<string, string>();
   private headOid: string | null = null;
@@ -206,6 +212,7 @@ export class GitStore {
     this.summaries = new SummaryCache(join(cacheDir, 'flows.json'));
     this.remote = opts.remote ? new Remote(opts.dir, opts.remote) : null;
     this.writeMode = opts.writeMode ?? 'direct';
+    this.packLimit = opts.packLimit ?? DEFAULT_PACK_LIMIT;
   }
 
   /**
@@ -392,7 +399,25 @@ export class GitStore {
       this.syncState.lastFetch = { time: this.now(), error: err instanceof Error ? err.message : String(err) };
       throw err;
     }
-    return this.queue.run(() => this.fastForwardUnlocked());
+    const moved = await this.queue.run(() => this.fastForwardUnlocked());
+    await this.maintain();
+    return moved;
+  }
+
+  /**
+   * Packs what fetches and writes left loose or in many small packs, past git's own `gc.auto`
+   * thresholds (native `git repack --geometric`, see maintenance.ts), with every write and network
+   * operation held off, then lets go of the replaced packs. Never fails: the outcome is in
+   * status().lastGc.
+   */
+  async maintain(): Promise<void> {
+    if (this.packLimit <= 0 || !needsGc(this.gitdir, this.packLimit)) return;
+    await this.queue.run(async () => {
+      const run = (): Promise<string | null> => repack(this.dir);
+      const error = this.remote ? await this.remote.exclusive(run) : await run();
+      this.objects.forgetGonePacks();
+      this.syncState.lastGc = { time: this.now(), error };
+    });
   }
 
   private async fastForwardUnlocked(): Promise<string[]> {
@@ -473,13 +498,17 @@ export class GitStore {
       writeMode: this.writeMode,
       lastFetch: this.syncState.lastFetch,
       lastPush: this.syncState.lastPush,
+      lastGc: this.syncState.lastGc,
       blocked: this.syncState.blocked,
     };
   }
 
   /** Serializes `op` with every other write and runs it (see WriteOp). */
-  write(op: WriteOp): Promise<WriteResult> {
-    return this.queue.run(() => this.writeUnlocked(op));
+  async write(op: WriteOp): Promise<WriteResult> {
+    const res = await this.queue.run(() => this.writeUnlocked(op));
+    // each commit leaves loose objects: packed once there are as many as git would allow
+    if (res.commit !== null) void this.maintain().catch(() => undefined);
+    return res;
   }
 
   private async writeUnlocked(op: WriteOp): Promise<WriteResult> {

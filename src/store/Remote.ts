@@ -54,7 +54,7 @@ export class Remote {
   readonly branch: string;
   readonly name: string;
   private readonly headers: Record<string, string>;
-  private readonly cache = {};
+  private cache = {};
   private readonly fs: { promises: typeof fs.promises };
   /** Network operations, one at a time, so the remote head below moves in the order they finish. */
   private readonly ops = new WriteQueue();
@@ -78,6 +78,18 @@ export class Remote {
 
   private get gitdir(): string {
     return join(this.dir, '.git');
+  }
+
+  /** Runs `task` while no fetch, push or clone runs (for work that moves pack files). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.ops.run(async () => {
+      try {
+        return await task();
+      } finally {
+        // isomorphic-git caches pack indexes by file name: packs may have been replaced
+        this.cache = {};
+      }
+    });
   }
 
   /** The remote-tracking ref of the branch. */

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync, fstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { FlowregError } from '../errors/index.ts';
 import { parseCommit, parseTree, type CommitData, type ObjectType, type TreeEntry } from './gitObjects.ts';
@@ -178,6 +178,28 @@ export class ObjectStore {
       this.cache.delete(k);
       this.cacheBytes -= v.content.length;
     }
+  }
+
+  /** Number of pack files it reads from. */
+  get packCount(): number {
+    return this.packs.length;
+  }
+
+  /**
+   * Closes the packs whose index is gone (a native `git gc` or repack replaced them): their
+   * objects are in the new packs, which the next miss picks up.
+   */
+  forgetGonePacks(): void {
+    const kept: PackFile[] = [];
+    for (const p of this.packs) {
+      if (existsSync(p.idxPath)) kept.push(p);
+      else {
+        p.close();
+        this.packNames.delete(basename(p.idxPath));
+      }
+    }
+    this.packs = kept;
+    this.scanPacks();
   }
 
   /** Picks up pack files that appeared since the last scan; true when there were any. */

@@ -151,6 +151,30 @@ describe('GitStore with a remote', () => {
     objects.close();
   });
 
+  it('repacks once fetches have left more packs than the limit, and keeps reading every version', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    const b = await GitStore.open({ dir: join(tempDir(), 'clone'), remote: { url, branch: 'main' }, durable: false, packLimit: 5 });
+    const packs = (): number => readdirSync(join(b.dir, '.git/objects/pack')).filter((n) => n.endsWith('.pack')).length;
+    const commits: string[] = [];
+    let most = 0;
+    for (let i = 0; i < 14; i++) {
+      commits.push((await a.write(update('u-1', `from a ${i}`))).commit as string);
+      // each fetch that brings a commit adds a pack
+      await b.sync();
+      most = Math.max(most, packs());
+    }
+    expect(b.status().lastGc).toMatchObject({ error: null });
+    expect(most).toBeLessThanOrEqual(6);
+    expect(packs()).toBeLessThanOrEqual(6);
+    expect(git(b.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
+    for (const [i, c] of commits.entries()) expect((await b.readAt('u-1', c))?.file.label).toBe(`from a ${i}`);
+    expect(b.versions('u-1').map((v) => v.version).slice(0, 14)).toEqual([...commits].reverse());
+    // and it still writes and pushes
+    expect((await b.write(update('u-1', 'from b'))).commit).toBe(git(bare, ['rev-parse', 'main']));
+  });
+
   it('writes to a new branch per change in branch mode, leaving main untouched', async () => {
     const { url, bare } = remote();
     const a = await open(url);
