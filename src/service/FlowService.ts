@@ -170,11 +170,9 @@ export class FlowService implements FlowServiceApi {
    * already stands on the remote head).
    */
   private async afterWrite(uid: string, res: WriteResult): Promise<void> {
-    if (res.pulled.length > 0) {
-      this.bump();
-      await this.reconcile();
-    }
-    await this.reconcileUid(uid);
+    // a full re-derivation covers the written flow too
+    if (res.pulled.length > 0) await this.reconcile();
+    else await this.reconcileUid(uid);
   }
 
   /** Re-derives the one flow a write touched (every other served flow is unchanged by it). */
