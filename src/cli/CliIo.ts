@@ -18,3 +18,8 @@ export function processIo(): CliIo {
 
 /** Exit codes of every command: 0 ok, 1 findings or failure, 2 usage error. */
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 2 } as const;
+
+/** Holds the exit code a command action decided on. */
+export interface ExitBox {
+  code: number;
+}

@@ -2,14 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { isFlowFileName } from '../core/flowPaths.ts';
 import { FlowregError, isFlowregError } from '../errors/index.ts';
-
-const FLOW_FILE_RE = /\.ya?ml$/;
-
-/** True for a file name a flow file may have (`.yaml` or `.yml`). */
-export function isFlowFileName(name: string): boolean {
-  return FLOW_FILE_RE.test(name);
-}
 
 async function walk(dir: string, out: Set<string>): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFlowFileName } from '../core/flowPaths.ts';
 import { FlowregError } from '../errors/index.ts';
 
 /** Branches tried, in order, as "the main branch" when no base is given. */
@@ -31,8 +32,6 @@ export interface GitRevisions {
   /** The text of each path at `rev` (null: the working tree); paths absent there are left out. */
   readFiles(rev: ResolvedRevision | null, paths: string[]): Map<string, string>;
 }
-
-const FLOW_FILE = /\.ya?ml$/;
 
 /** Git access for the repository that contains `cwd`; INVALID_INPUT when there is none. */
 export function gitRevisions(cwd: string, env: Record<string, string | undefined> = process.env): GitRevisions {
@@ -103,7 +102,7 @@ export function gitRevisions(cwd: string, env: Record<string, string | undefined
       const diffArgs = ['-c', 'core.quotepath=off', 'diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', treeish(base)];
       const out = new Set<string>();
       const add = (buf: Buffer): void => {
-        for (const p of buf.toString('utf8').split('\0')) if (p !== '' && FLOW_FILE.test(p)) out.add(p);
+        for (const p of buf.toString('utf8').split('\0')) if (p !== '' && isFlowFileName(p)) out.add(p);
       };
       if (head === null) {
         add(git([...diffArgs, ...specs]));

@@ -1,12 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { TOOL_VERSION } from '../core/toolVersion.ts';
 import { isFlowregError } from '../errors/index.ts';
-import { EXIT, processIo, type CliIo } from './CliIo.ts';
+import { EXIT, processIo, type CliIo, type ExitBox } from './CliIo.ts';
 import { COMMANDS } from './commands/index.ts';
-
-/** Holds the exit code a command action decided on. */
-export interface ExitBox {
-  code: number;
-}
 
 /**
  * Runs the flowreg command line and returns its exit code; never calls process.exit, so tests
@@ -16,7 +12,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const exit: ExitBox = { code: EXIT.OK };
   const program = new Command('flowreg')
     .description('A Git-backed registry for DB-GPT AWEL flows')
-    .version('0.1.0')
+    .version(TOOL_VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .showHelpAfterError(false);

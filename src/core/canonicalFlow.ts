@@ -1,5 +1,6 @@
 /** The canonical form of a flow file's value: fixed key order, derived keys and null top-level keys gone. */
 import { FlowregError } from '../errors/index.ts';
+import { isObject } from './jsonAccess.ts';
 import { DERIVED_KEYS, FLOW_DATA_KEYS, FLOW_FILE_KEYS, type FlowFile, type Json, type JsonObject } from './types.ts';
 
 // Key orders follow DB-GPT's pydantic models (flow_factory.py, base.py), so a canonical file reads
@@ -65,10 +66,6 @@ export function putKey(obj: JsonObject, key: string, value: Json): void {
   else obj[key] = value;
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A copy of `obj` with `keys` first (in that order), then its other keys in their own order. */
 function ordered(obj: JsonObject, keys: readonly string[], children: Record<string, Transform> = {}): JsonObject {
   const out: JsonObject = {};
@@ -102,10 +99,11 @@ const flowData = objectWith(FLOW_DATA_KEYS, { nodes: each(node), edges: each(edg
 const variable = objectWith(VARIABLE_KEYS);
 
 /**
- * The canonical form of a flow file's value (design §2): declared keys in FLOW_FILE_KEYS order,
- * unknown top-level keys sorted before `flow_data`, derived keys and top-level nulls dropped (an
- * absent key reads as null), and fixed key orders inside `flow_data` and `variables`. Only key
- * order changes below the top level: every value inside `flow_data` is kept, nulls included.
+ * The canonical form of a flow file's value (docs/flow-files.md): declared keys in
+ * FLOW_FILE_KEYS order, unknown top-level keys sorted before `flow_data`, derived keys and
+ * top-level nulls dropped (an absent key reads as null), and fixed key orders inside `flow_data`
+ * and `variables`. Only key order changes below the top level: every value inside `flow_data` is
+ * kept, nulls included.
  * A value that is not an object is an INVALID_INPUT error.
  */
 export function canonicalFlow(value: JsonObject | FlowFile): JsonObject {

@@ -38,10 +38,10 @@ function effectiveOrder(edge: FlowEdge, side: Side): number | undefined {
 }
 
 /**
- * The graph rules of design §7 over a schema-valid `flow_data`: at least one node, unique node
- * ids, `data.id` equal to the node id, edges between existing nodes, handles well formed and in
- * range, orders that agree with handles, resource edges on `resource` parameters, no
- * operator→resource edge, no cycle. Paths point into the file (`/flow_data/...`).
+ * The graph rules of docs/validation.md over a schema-valid `flow_data`: at least one node,
+ * unique node ids, `data.id` equal to the node id, edges between existing nodes, handles well
+ * formed and in range, orders that agree with handles, resource edges on `resource` parameters,
+ * no operator→resource edge, no cycle. Paths point into the file (`/flow_data/...`).
  */
 export function checkGraph(flowData: FlowData): Finding[] {
   const out: Finding[] = [];

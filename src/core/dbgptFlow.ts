@@ -1,6 +1,7 @@
 /** Conversions between DB-GPT's Flow object (wire, export files) and flowreg's flow files. */
 import { FlowregError } from '../errors/index.ts';
 import { canonicalFlow, putKey } from './canonicalFlow.ts';
+import { isObject } from './jsonAccess.ts';
 import { DERIVED_KEYS, type DbgptFlow, type FlowFile, type Json, type JsonObject } from './types.ts';
 
 /** Every key of DB-GPT's Flow object, in the order of its GET and export answers. */
@@ -37,10 +38,6 @@ export interface DerivedFields {
 }
 
 const DERIVED = new Set<string>(DERIVED_KEYS);
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function kind(value: unknown): string {
   if (value === null) return 'null';

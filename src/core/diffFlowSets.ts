@@ -3,6 +3,7 @@
  * files by uid so that a renamed or moved flow shows as renamed, then diffs each pair.
  */
 import { diffFlows, type DiffFlowsOptions, type FlowDiff } from './diffFlows.ts';
+import { flowNameOfPath } from './flowPaths.ts';
 import { parseYaml } from './parseYaml.ts';
 import type { FlowFile } from './types.ts';
 
@@ -91,7 +92,7 @@ function diffPair(b: Side | null, a: Side | null, opts: DiffFlowsOptions): FlowF
     // Half a diff would mislead (every node "removed"); say the file cannot be read instead.
     const readable = a?.flow ?? b?.flow ?? null;
     const d = diffFlows(readable, readable, opts);
-    return { ...d, ...paths, status: 'invalid', errors, uid: a?.uid ?? b?.uid ?? null, name: d.name ?? nameFromPath((a ?? b)?.path ?? '') };
+    return { ...d, ...paths, status: 'invalid', errors, uid: a?.uid ?? b?.uid ?? null, name: d.name ?? flowNameOfPath((a ?? b)?.path ?? '') };
   }
   const d = diffFlows(b?.flow ?? null, a?.flow ?? null, opts);
   const moved = b !== null && a !== null && b.path !== a.path;
@@ -111,11 +112,6 @@ function readSide(t: FlowText): Side {
   }
   const uid = typeof v['uid'] === 'string' ? v['uid'] : null;
   return { path: t.path, flow: v as FlowFile, uid, errors: [] };
-}
-
-function nameFromPath(path: string): string {
-  const base = path.split('/').pop() ?? path;
-  return base.replace(/\.ya?ml$/, '');
 }
 
 /** Code-point order, so the output does not depend on the locale. */

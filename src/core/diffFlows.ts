@@ -54,9 +54,6 @@ export type FlowChange =
   | { kind: 'edge-field'; edge: EdgeRef; field: string; before: Json; after: Json }
   | { kind: 'layout'; node: NodeRef | null; field: 'position' | 'size' | 'ui_size' | 'viewport'; before: Json; after: Json };
 
-/** The kinds of change, for consumers that switch on them. */
-export type FlowChangeKind = FlowChange['kind'];
-
 /** Totals of a diff, as the summary table shows them. */
 export interface FlowDiffCounts {
   flowFields: number;

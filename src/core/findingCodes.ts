@@ -1,6 +1,6 @@
 import type { Severity } from './types.ts';
 
-/** Which stage of the pipeline reports a finding (design §7). */
+/** Which stage of the pipeline reports a finding (docs/validation.md). */
 export type FindingStage = 'yaml' | 'schema' | 'graph' | 'repository' | 'format';
 
 /** What the registry knows of one finding code. */

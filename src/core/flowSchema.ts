@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import schemaJson from '../../schemas/flow.schema.json' with { type: 'json' };
 import type { FindingCode } from './findingCodes.ts';
 import { FINDING_CODES } from './findingCodes.ts';
+import { isObject } from './jsonAccess.ts';
 import { DERIVED_KEYS, type Finding } from './types.ts';
 
 /** The `$id` of the flow file schema; the modeline of every flow file names the schema file. */
@@ -20,8 +21,8 @@ function closeModels(node: unknown): unknown {
   const out: SchemaNode = {};
   for (const [k, v] of Object.entries(node)) out[k] = k === 'properties' || k === '$defs' ? mapValues(v, closeModels) : closeModels(v);
   const type = out.type;
-  const isObject = type === 'object' || (Array.isArray(type) && type.includes('object'));
-  if (isObject && out.properties !== undefined && out.additionalProperties === undefined) out.additionalProperties = false;
+  const isObjectSchema = type === 'object' || (Array.isArray(type) && type.includes('object'));
+  if (isObjectSchema && out.properties !== undefined && out.additionalProperties === undefined) out.additionalProperties = false;
   return out;
 }
 
@@ -199,10 +200,6 @@ export function describe(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
   if (typeof v === 'number') return `number ${Number.isFinite(v) ? String(v) : v > 0 ? '.inf' : v < 0 ? '-.inf' : '.nan'}`;
   return `${typeof v} ${String(v)}`;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /**
- * The declared fields of a flow file, in canonical key order (design §2).
+ * The declared fields of a flow file, in canonical key order (docs/flow-files.md).
  * `version`, `gmt_created`, `gmt_modified`, `error_message` and `metadata` are never stored.
  */
 export const FLOW_FILE_KEYS = [
@@ -26,7 +26,6 @@ export const FLOW_FILE_KEYS = [
   'variables',
   'flow_data',
 ] as const;
-export type FlowFileKey = (typeof FLOW_FILE_KEYS)[number];
 
 /** Keys of `flow_data`, in canonical order. */
 export const FLOW_DATA_KEYS = ['nodes', 'edges', 'viewport'] as const;

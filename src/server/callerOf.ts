@@ -5,12 +5,11 @@ export const DEFAULT_AUTHOR = 'flowreg-api';
 
 /** A name git can carry in a signature: no control characters, `<` or `>`, at most 64 characters. */
 function cleanName(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f<>]/g, '').trim().slice(0, 64).trim();
 }
 
 /**
- * Who writes, for the commit author (design §4): the name of the API key used when it has one,
+ * Who writes, for the commit author (docs/api.md): the name of the API key used when it has one,
  * else the body's `user_name`, else `flowreg-api`; the email is `<name>@flowreg` with anything
  * but letters, digits, `.`, `_` and `-` replaced by `_`.
  */

@@ -6,7 +6,7 @@ import type { FlowServiceApi } from '../service/FlowServiceApi.ts';
 const MODES = ['chat_normal', 'chat_flow', 'chat_app', 'chat_knowledge', 'chat_data', 'chat_excel', 'chat_dashboard', 'chat_agent'];
 
 /**
- * `POST /api/v2/chat/completions` (design §6) as DB-GPT answers it for `chat_mode: "chat_flow"`
+ * `POST /api/v2/chat/completions` (docs/api.md) as DB-GPT answers it for `chat_mode: "chat_flow"`
  * when the flow cannot run: flowreg stores flows and does not execute them, so a known flow is
  * answered like an undeployed one in DB-GPT — non-streaming: HTTP 400 `ErrorResponse`
  * `{"object":"error","message":…,"code":1}`; streaming: HTTP 200 SSE with the role chunk, the

@@ -1,3 +1,4 @@
+import { TOOL_VERSION } from '../core/toolVersion.ts';
 import type { JsonObject } from '../core/types.ts';
 import { OPENAPI_SCHEMAS, ref } from './openApiSchemas.ts';
 import type { RouteSpec } from './routes.ts';
@@ -83,7 +84,7 @@ export function openApiDocument(groups: RouteGroup[]): JsonObject {
     openapi: '3.1.0',
     info: {
       title: 'flowreg',
-      version: '0.1.0',
+      version: TOOL_VERSION,
       description:
         "DB-GPT's AWEL flow REST API served from a git repository: every route under /api/v2/serve/awel and /api/v1/serve/awel, DB-GPT's Result envelope, honest HTTP statuses, and history extensions.",
     },

@@ -135,7 +135,6 @@ function notSupported(what: string, why: string): FlowregError {
 
 /** DB-GPT's attachment name: the given file_name, or the flow name with `_` → `-`, plus `.json`; no path or control characters. */
 function exportFileName(given: string | undefined, name: unknown): string {
-  // eslint-disable-next-line no-control-regex
   const clean = (s: string): string => s.replace(/[\u0000-\u001f\u007f/\\"]/g, '').trim();
   const base = clean(given ?? '') || clean(typeof name === 'string' ? name.replaceAll('_', '-') : '') || 'flow';
   return `${base}.json`;

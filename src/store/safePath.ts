@@ -19,7 +19,6 @@ export function checkFlowName(name: unknown): string {
 export function checkFlowUid(uid: unknown): string {
   if (typeof uid !== 'string' || uid.length === 0) throw new FlowregError('INVALID_INPUT', 'flow uid must be a non-empty string', { uid });
   if (uid.length > MAX_ID) throw new FlowregError('INVALID_INPUT', `flow uid is ${uid.length} characters long; at most ${MAX_ID} are allowed`, { uid });
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(uid) || uid.trim() !== uid) {
     throw new FlowregError('INVALID_INPUT', `flow uid ${JSON.stringify(uid)} holds control characters or surrounding spaces`, { uid });
   }

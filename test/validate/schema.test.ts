@@ -29,7 +29,7 @@ describe('schemas/flow.schema.json', () => {
     expect(flowSchema.json).toEqual(schema);
   });
 
-  it('requires uid, name and label and declares every stored field of design §2', () => {
+  it('requires uid, name and label and declares every stored field of docs/flow-files.md', () => {
     expect(schema.required).toEqual(['uid', 'name', 'label']);
     const props = Object.keys(schema.properties as JsonObject);
     for (const key of ['uid', 'name', 'label', 'description', 'flow_category', 'state', 'editable', 'define_type', 'source', 'source_url', 'user_name', 'sys_code', 'dag_id', 'authors', 'variables', 'flow_data']) {

@@ -10,7 +10,7 @@ import { EXIT } from '../CliIo.ts';
 import { displayPath, findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
 
-/** A flow name that is safe as a file name and accepted by DB-GPT's UI (design §2). */
+/** A flow name that is safe as a file name and accepted by DB-GPT's UI (docs/flow-files.md). */
 const FLOW_NAME_RE = /^[a-zA-Z0-9_-]+$/;
 
 

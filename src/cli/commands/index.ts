@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { CliIo } from '../CliIo.ts';
-import type { ExitBox } from '../main.ts';
+import type { CliIo, ExitBox } from '../CliIo.ts';
 import { validateCommand } from './validate.ts';
 import { fmtCommand } from './fmt.ts';
 import { importCommand } from './import.ts';

@@ -3,17 +3,17 @@ import { Command } from 'commander';
 import { checkRepository } from '../../core/checkRepository.ts';
 import { locateFindings } from '../../core/locateFindings.ts';
 import { FINDING_CODES } from '../../core/findingCodes.ts';
+import { isFlowFileName } from '../../core/flowPaths.ts';
 import { formatFindings } from '../../core/formatFindings.ts';
 import { formatFlow } from '../../core/formatFlow.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
 import { schemaRefFor } from '../../core/schemaRef.ts';
+import { TOOL_VERSION } from '../../core/toolVersion.ts';
 import type { Finding, FlowFile, JsonObject } from '../../core/types.ts';
 import { sortFindings, validateFlowText } from '../../core/validateFlow.ts';
 import { FlowregError } from '../../errors/index.ts';
 import { EXIT, type CliIo } from '../CliIo.ts';
 import type { CommandFactory } from './index.ts';
-
-const FLOW_FILE = /\.ya?ml$/;
 
 /** Reads the staged (index) content of each path with one `git cat-file --batch`. */
 function readStaged(root: string, paths: string[], env: CliIo['env']): Map<string, string> {
@@ -58,7 +58,7 @@ export const precommitCommand: CommandFactory = (io, exit) =>
       } catch {
         throw new FlowregError('USAGE', 'precommit: not inside a git repository');
       }
-      const z = (s: string): string[] => s.split('\0').filter((p) => FLOW_FILE.test(p));
+      const z = (s: string): string[] => s.split('\0').filter((p) => isFlowFileName(p));
       const staged = z(git(['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMR', '--', opts.flowsDir], root));
       if (staged.length === 0) return;
       const all = z(git(['ls-files', '-z', '--', opts.flowsDir], root));
@@ -93,6 +93,6 @@ export const precommitCommand: CommandFactory = (io, exit) =>
         findings.push(...locateFindings(texts.get(file) ?? '', repo.filter((f) => f.file === file)));
       }
       const sorted = sortFindings(findings);
-      if (sorted.length > 0) io.stderr(formatFindings({ findings: sorted, filesChecked: staged.length }, 'text', { toolVersion: '0.1.0' }));
+      if (sorted.length > 0) io.stderr(formatFindings({ findings: sorted, filesChecked: staged.length }, 'text', { toolVersion: TOOL_VERSION }));
       exit.code = sorted.some((f) => f.severity === 'error') ? EXIT.FAIL : EXIT.OK;
     });

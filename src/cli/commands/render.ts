@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { graphOfFlow } from '../../core/diffFlows.ts';
+import { flowNameOfPath } from '../../core/flowPaths.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
 import { renderMermaid } from '../../core/renderMermaid.ts';
 import { renderSvg } from '../../core/renderSvg.ts';
@@ -41,7 +42,7 @@ async function locateFlow(arg: string, cwd: string): Promise<string> {
   if (existsSync(direct) && statSync(direct).isFile()) return direct;
   const flowsDir = join(findRepoRoot(cwd), 'flows');
   const matches = existsSync(flowsDir)
-    ? (await findFlowFiles([flowsDir], cwd)).filter((f) => basename(f).replace(/\.ya?ml$/, '') === arg)
+    ? (await findFlowFiles([flowsDir], cwd)).filter((f) => flowNameOfPath(basename(f)) === arg)
     : [];
   if (matches.length === 0) throw new FlowregError('FLOW_NOT_FOUND', `no flow file or flow named ${arg} (looked in ${relative(cwd, flowsDir) || '.'})`, { name: arg });
   if (matches.length > 1) {

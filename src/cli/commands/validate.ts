@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { checkRepository } from '../../core/checkRepository.ts';
 import { FINDING_FORMATS, formatFindings, type FindingFormat, type FindingReport } from '../../core/formatFindings.ts';
 import { locateFindings } from '../../core/locateFindings.ts';
+import { TOOL_VERSION } from '../../core/toolVersion.ts';
 import { sortFindings, validateFlowText } from '../../core/validateFlow.ts';
 import type { Finding, FlowFile } from '../../core/types.ts';
 import { EXIT } from '../CliIo.ts';
@@ -45,7 +46,7 @@ export const validateCommand: CommandFactory = (io, exit) =>
     .action(async (paths: string[], opts: { format: FindingFormat; strict: boolean }) => {
       const files = await commandFlowFiles('validate', paths, io.cwd);
       const report = validateFiles(files, io.cwd);
-      io.stdout(formatFindings(report, opts.format, { toolVersion: '0.1.0' }));
+      io.stdout(formatFindings(report, opts.format, { toolVersion: TOOL_VERSION }));
       const errors = report.findings.filter((f) => f.severity === 'error').length;
       const warnings = report.findings.length - errors;
       exit.code = errors > 0 || (opts.strict && warnings > 0) ? EXIT.FAIL : EXIT.OK;
