@@ -7,7 +7,8 @@ import { loadServeConfig, type ConfigSources } from '../../src/config/loadServeC
 import { parseApiKeys } from '../../src/config/parseApiKeys.ts';
 import { SERVE_OPTIONS } from '../../src/config/serveOptions.ts';
 import { isFlowregError } from '../../src/errors/index.ts';
-import { tempDir, tempRepo } from '../helpers/tmp.ts';
+import { inProcessRepo } from '../helpers/inProcessRepo.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 function sources(cwd: string, flags: ConfigSources['flags'] = {}, env: Record<string, string> = {}): ConfigSources {
   return { flags, env, cwd };
@@ -32,8 +33,8 @@ async function cli(argv: string[], cwd: string, env: Record<string, string> = {}
 }
 
 describe('loadServeConfig', () => {
-  it('has DB-GPT-compatible defaults and serves the repository of the current directory', () => {
-    const repo = realpathSync(tempRepo());
+  it('has DB-GPT-compatible defaults and serves the repository of the current directory', async () => {
+    const repo = realpathSync(await inProcessRepo());
     mkdirSync(join(repo, 'sub', 'dir'), { recursive: true });
     const c = loadServeConfig(sources(join(repo, 'sub', 'dir')));
     expect(c).toEqual({
@@ -57,8 +58,8 @@ describe('loadServeConfig', () => {
     });
   });
 
-  it('reads the sync options and refuses bad ones with a usage error', () => {
-    const repo = realpathSync(tempRepo());
+  it('reads the sync options and refuses bad ones with a usage error', async () => {
+    const repo = realpathSync(await inProcessRepo());
     const c = loadServeConfig({ ...sources(repo), env: { FLOWREG_REMOTE: 'http://127.0.0.1:9/flows.git', FLOWREG_FETCH_INTERVAL: '5', FLOWREG_WRITE_MODE: 'branch', FLOWREG_WATCH: 'off' } });
     expect([c.remote, c.fetchInterval, c.writeMode, c.watch, c.branch]).toEqual(['http://127.0.0.1:9/flows.git', 5, 'branch', false, 'main']);
     for (const [k, v] of [['FLOWREG_REMOTE', 'ssh://git@host/x.git'], ['FLOWREG_BRANCH', 'a..b'], ['FLOWREG_FETCH_INTERVAL', '-1'], ['FLOWREG_WRITE_MODE', 'pr'], ['FLOWREG_WATCH', 'maybe']] as const) {
@@ -89,8 +90,8 @@ describe('loadServeConfig', () => {
     expect(loadServeConfig(sources(dir, { repo: dir }, { ...env, FLOWREG_PORT: '' })).port).toBe(7001); // empty env = unset
   });
 
-  it('reads flowreg.config.json from the repository root, resolving paths against the repository', () => {
-    const repo = realpathSync(tempRepo());
+  it('reads flowreg.config.json from the repository root, resolving paths against the repository', async () => {
+    const repo = realpathSync(await inProcessRepo());
     writeFileSync(join(repo, 'flowreg.config.json'), JSON.stringify({ flowsDir: 'config/flows/', templatesDir: 'tpl', apiKeys: { alice: 'k-a' } }));
     const c = loadServeConfig(sources(repo));
     expect(c.config).toBe(join(repo, 'flowreg.config.json'));

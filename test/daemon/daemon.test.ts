@@ -7,8 +7,9 @@ import { formatFlow } from '../../src/core/formatFlow.ts';
 import { Daemon } from '../../src/daemon/Daemon.ts';
 import { smallFlow } from '../helpers/flows.ts';
 import { spawn } from 'node:child_process';
-import { serveProcess, waitFor } from '../helpers/daemon.ts';
+import { serveProcess } from '../helpers/daemon.ts';
 import { git, tempDir, tempRepo } from '../helpers/tmp.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/flowreg.js');
 const V2 = '/api/v2/serve/awel';

@@ -1,9 +1,11 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findFlowFiles, findRepoRoot, isFlowFileName } from '../../src/cli/flowFiles.ts';
+import { findFlowFiles, findRepoRoot } from '../../src/cli/flowFiles.ts';
+import { isFlowFileName } from '../../src/core/flowPaths.ts';
 import { isFlowregError } from '../../src/errors/index.ts';
-import { tempDir, tempRepo, writeFiles } from '../helpers/tmp.ts';
+import { inProcessRepo } from '../helpers/inProcessRepo.ts';
+import { tempDir, writeFiles } from '../helpers/tmp.ts';
 
 describe('findFlowFiles', () => {
   it('lists *.yaml and *.yml below folders, sorted, skipping hidden folders and other files', async () => {
@@ -52,8 +54,8 @@ describe('findFlowFiles', () => {
 });
 
 describe('findRepoRoot', () => {
-  it('finds the nearest ancestor holding .git', () => {
-    const repo = tempRepo();
+  it('finds the nearest ancestor holding .git', async () => {
+    const repo = await inProcessRepo();
     mkdirSync(join(repo, 'flows/team-a'), { recursive: true });
     expect(findRepoRoot(join(repo, 'flows/team-a'))).toBe(repo);
     expect(findRepoRoot(repo)).toBe(repo);

@@ -5,15 +5,16 @@ import { canonicalFlow } from '../../src/core/canonicalFlow.ts';
 import { parseYaml } from '../../src/core/parseYaml.ts';
 import type { JsonObject } from '../../src/core/types.ts';
 import { runCli } from '../importExport/cliIo.ts';
-import { tempRepo, writeFiles } from '../helpers/tmp.ts';
+import { inProcessRepo } from '../helpers/inProcessRepo.ts';
+import { writeFiles } from '../helpers/tmp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLOWS = join(ROOT, 'flows');
 const flowNames = readdirSync(FLOWS).filter((f) => f.endsWith('.yaml')).sort();
 
 /** A throwaway repository holding a copy of this repository's flows/ (and an empty schemas/). */
-function repoWithFlows(): string {
-  const repo = tempRepo({ 'schemas/.keep': '' });
+async function repoWithFlows(): Promise<string> {
+  const repo = await inProcessRepo({ 'schemas/.keep': '' });
   cpSync(FLOWS, join(repo, 'flows'), { recursive: true });
   return repo;
 }
@@ -47,7 +48,7 @@ describe("this repository's flows/", () => {
 
 describe('flowreg fmt', () => {
   it('changes nothing on canonical files, run twice', async () => {
-    const repo = repoWithFlows();
+    const repo = await repoWithFlows();
     const before = flowNames.map((n) => read(repo, `flows/${n}`));
     for (let i = 0; i < 2; i++) {
       const run = await runCli(['fmt'], repo);
@@ -57,7 +58,7 @@ describe('flowreg fmt', () => {
   });
 
   it('--check fails on a reordered and on a re-quoted copy, writes nothing; fmt restores the canonical text', async () => {
-    const repo = repoWithFlows();
+    const repo = await repoWithFlows();
     const rel = 'flows/rag_chat_awel_flow_template.yaml';
     const canonical = read(repo, rel);
     const lines = canonical.split('\n');
@@ -79,7 +80,7 @@ describe('flowreg fmt', () => {
   });
 
   it('rewrites hand-written YAML into canonical form without losing data', async () => {
-    const repo = tempRepo();
+    const repo = await inProcessRepo();
     const text = [
       '# my flow',
       'flow_data: {edges: [], viewport: {zoom: 1, x: 0, y: 0}, nodes: [{id: a, width: 1, height: 2, data: {z: null, label: A}}]}',
@@ -128,7 +129,7 @@ describe('flowreg fmt', () => {
   });
 
   it('reports a file that does not parse as file:line:col, leaves it untouched, formats the others, exits 1', async () => {
-    const repo = tempRepo();
+    const repo = await inProcessRepo();
     writeFiles(repo, { 'flows/bad.yaml': 'uid: a\nname: b: c\n', 'flows/good.yaml': 'uid: "1"\nname: good\n' });
     const run = await runCli(['fmt'], repo);
     expect(run.code).toBe(1);
@@ -142,7 +143,7 @@ describe('flowreg fmt', () => {
   });
 
   it('uses the repository flows/ by default, also from a sub-folder, and fixes a wrong modeline', async () => {
-    const repo = tempRepo();
+    const repo = await inProcessRepo();
     writeFiles(repo, { 'flows/a.yaml': '# yaml-language-server: $schema=wrong.json\nuid: u\n', 'src/deep/.keep': '' });
     const run = await runCli(['fmt'], join(repo, 'src/deep'));
     expect(run).toEqual({ code: 0, out: 'formatted ../../flows/a.yaml\n', err: '' });
@@ -150,7 +151,7 @@ describe('flowreg fmt', () => {
   });
 
   it('is a usage error (exit 2) for a path that does not exist', async () => {
-    const run = await runCli(['fmt', 'missing'], tempRepo());
+    const run = await runCli(['fmt', 'missing'], await inProcessRepo());
     expect(run.code).toBe(2);
     expect(run.err).toBe('flowreg: fmt: no such file or folder: missing\n');
   });

@@ -35,11 +35,5 @@ export async function serveProcess(cwd: string, args: string[], env: Record<stri
   return { child, logs, url, exit };
 }
 
-/** Polls `check` until it holds; rejects after `ms`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000, every = 20): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+/** Re-exported for the tests that imported it from here; new code imports ./waitFor.ts. */
+export { waitFor } from './waitFor.ts';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/CliIo.ts';
 import { main } from '../../src/cli/main.ts';
 import { renderSvg } from '../../src/core/renderSvg.ts';
 import { corpusFlow, flowText } from '../diff/corpus.ts';
-import { tempRepo } from '../helpers/tmp.ts';
+import { inProcessRepo } from '../helpers/inProcessRepo.ts';
 
 async function flowreg(cwd: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -17,10 +17,13 @@ async function flowreg(cwd: string, ...argv: string[]): Promise<{ code: number; 
 
 describe('flowreg render', () => {
   const rag = corpusFlow('rag-chat-awel-flow-template.json');
-  const repo = tempRepo({
-    'flows/team-a/rag_chat_awel_flow_template.yaml': flowText('flows/team-a/rag_chat_awel_flow_template.yaml', rag),
-    'flows/broken.yaml': 'uid: [\n',
-    'schemas/.keep': '',
+  let repo = '';
+  beforeAll(async () => {
+    repo = await inProcessRepo({
+      'flows/team-a/rag_chat_awel_flow_template.yaml': flowText('flows/team-a/rag_chat_awel_flow_template.yaml', rag),
+      'flows/broken.yaml': 'uid: [\n',
+      'schemas/.keep': '',
+    });
   });
 
   it('renders a flow found by name under flows/ as the same SVG as renderSvg', async () => {

@@ -1,16 +1,21 @@
 /**
  * The bad-input suite: hundreds of generated requests that are wrong in one way each. None may
- * answer 5xx; every refusal is DB-GPT's envelope with a message saying what is wrong, leaves HEAD
- * and `git status` as they were, and no request writes a file outside flows/.
+ * answer 5xx; every refusal is DB-GPT's envelope with a message saying what is wrong, leaves HEAD,
+ * the index and every working file as they were, and no request writes a file outside flows/.
+ * Each case is checked in-process; native git checks each batch of cases (one `it`) as a whole:
+ * `git status` as at the start, HEAD as read in-process, and a clean `git fsck`.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import git from 'isomorphic-git';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import { parseYaml } from '../../src/core/parseYaml.ts';
 import { corpusFlow, smallFlow } from '../helpers/flows.ts';
-import { git } from '../helpers/tmp.ts';
+import { git as nativeGit } from '../helpers/tmp.ts';
 import { expectFailure, harness, treeFiles, type Harness } from './harness.ts';
 
 const V2 = '/api/v2/serve/awel';
@@ -47,13 +52,34 @@ function validBody(name: string): Record<string, unknown> {
   return { ...(smallFlow(`bad-${counter}`, name) as unknown as Record<string, unknown>) };
 }
 
-function state(repo: string): { head: string; status: string; files: string[] } {
-  return { head: git(repo, ['rev-parse', 'HEAD']), status: git(repo, ['status', '--porcelain', '--untracked-files=all']), files: treeFiles(repo) };
+/** What a case may not change, read in-process: HEAD, the index file, every working file's content. */
+interface State {
+  head: string;
+  index: string;
+  /** Working tree path (outside .git) → sha1 of its content. */
+  files: Map<string, string>;
+}
+
+const sha1 = (data: Buffer): string => createHash('sha1').update(data).digest('hex');
+
+async function state(repo: string): Promise<State> {
+  const files = new Map<string, string>();
+  for (const f of treeFiles(repo)) files.set(f, sha1(readFileSync(join(repo, f))));
+  return { head: await git.resolveRef({ fs, dir: repo, ref: 'HEAD' }), index: sha1(readFileSync(join(repo, '.git', 'index'))), files };
+}
+
+/** What native git says of the repository: HEAD, `git status` (untracked files too), `git fsck`. */
+function nativeState(repo: string): { head: string; status: string; fsck: string } {
+  return {
+    head: nativeGit(repo, ['rev-parse', 'HEAD']),
+    status: nativeGit(repo, ['status', '--porcelain', '--untracked-files=all']),
+    fsck: nativeGit(repo, ['fsck', '--full', '--strict', '--no-progress', '--no-dangling']),
+  };
 }
 
 /** Sends one case and returns what is wrong with the answer (empty: nothing). */
-async function run(c: Case): Promise<string[]> {
-  const before = state(h.repo);
+async function run(c: Case): Promise<{ problems: string[]; accepted: boolean }> {
+  const before = await state(h.repo);
   let req = request(h.app)[c.method](c.path);
   req = req.set('Authorization', `Bearer ${KEY}`);
   for (const [k, v] of Object.entries(c.headers ?? {})) req = req.set(k, v);
@@ -65,7 +91,7 @@ async function run(c: Case): Promise<string[]> {
     else req = req.send(c.body as object);
   }
   const res = await req;
-  const after = state(h.repo);
+  const after = await state(h.repo);
   seen.total++;
   const label = `${c.name}: ${c.method.toUpperCase()} ${c.path.slice(0, 120)} → ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
   const problems: string[] = [];
@@ -74,12 +100,13 @@ async function run(c: Case): Promise<string[]> {
   };
   check(res.status < 500, 'a 5xx');
   // nothing outside flows/ appears or disappears, whatever the answer
-  const changed = [...after.files.filter((f) => !before.files.includes(f)), ...before.files.filter((f) => !after.files.includes(f))];
+  const paths = new Set([...before.files.keys(), ...after.files.keys()]);
+  const changed = [...paths].filter((f) => before.files.get(f) !== after.files.get(f)).sort();
   check(changed.every((f) => f.startsWith('flows/')), `files changed outside flows/: ${changed.join(', ')}`);
   if (res.status >= 200 && res.status < 300) {
     check(c.mayPass === true, 'accepted');
     seen.passed++;
-    return problems;
+    return { problems, accepted: true };
   }
   seen.refused++;
   const allowed = c.status === undefined ? null : Array.isArray(c.status) ? c.status : [c.status];
@@ -90,14 +117,32 @@ async function run(c: Case): Promise<string[]> {
   check(msg.trim() !== '' && !msg.startsWith('internal error'), 'no message');
   if (c.msg !== undefined) check(c.msg.test(msg), `message does not match ${String(c.msg)}`);
   check(after.head === before.head, 'HEAD moved');
-  check(after.status === before.status, 'git status changed');
-  return problems;
+  check(after.index === before.index, 'the index changed');
+  check(changed.length === 0, `files written: ${changed.join(', ')}`);
+  return { problems, accepted: false };
 }
 
-/** Runs the cases in order and fails with every problem found. */
+/**
+ * Runs the cases in order as one batch and fails with every problem found: each case's own (see
+ * run), then native git's view of the whole batch. `git status` (untracked files included) must be
+ * as before the batch, whatever was accepted; HEAD must be where the in-process reading saw it
+ * last, and where it was before the batch unless a case was accepted; `git fsck` must be clean.
+ */
 async function runAll(cases: Case[]): Promise<void> {
+  const start = nativeState(h.repo);
   const problems: string[] = [];
-  for (const c of cases) problems.push(...(await run(c)));
+  let accepted = 0;
+  for (const c of cases) {
+    const r = await run(c);
+    problems.push(...r.problems);
+    if (r.accepted) accepted++;
+  }
+  const end = nativeState(h.repo);
+  const last = await state(h.repo);
+  if (end.status !== start.status) problems.push(`batch: git status changed from ${JSON.stringify(start.status)} to ${JSON.stringify(end.status)}`);
+  if (end.head !== last.head) problems.push(`batch: git rev-parse HEAD is ${end.head}, read in-process as ${last.head}`);
+  if (accepted === 0 && end.head !== start.head) problems.push(`batch: HEAD moved from ${start.head} to ${end.head} with no case accepted`);
+  if (end.fsck !== '') problems.push(`batch: git fsck says ${end.fsck}`);
   expect(problems).toEqual([]);
 }
 
@@ -340,7 +385,7 @@ describe('bad input never causes a 5xx and never writes', () => {
   });
 
   it('bad bodies of the other routes, wrong keys, unknown routes and methods', async () => {
-    const v0 = git(h.repo, ['rev-list', '--max-parents=0', 'HEAD']);
+    const v0 = nativeGit(h.repo, ['rev-list', '--max-parents=0', 'HEAD']);
     const cases: Case[] = [
       { name: 'revert without version', method: 'post', path: `${V2}/flows/u-1/revert`, body: {}, status: 400, msg: /^body\.version:/ },
       { name: 'revert version number', method: 'post', path: `${V2}/flows/u-1/revert`, body: { version: 5 }, status: 400, msg: /^body\.version:/ },

@@ -39,7 +39,7 @@ function clientBody(name: string): Record<string, unknown> {
 describe('dbgpt_client requests, replayed', () => {
   it('create_flow, update_flow, list_flow(name=…), get_flow, delete_flow', async () => {
     const h = await harness();
-    const base = commitCount(h.repo);
+    const base = await commitCount(h.repo);
     const body = clientBody('client_flow');
     const uid = body.uid as string;
 
@@ -58,7 +58,7 @@ describe('dbgpt_client requests, replayed', () => {
     const head1 = git(h.repo, ['rev-parse', 'HEAD']);
     expect(flow.version).toBe(head1);
     expect(created.headers.etag).toBe(`"${head1}"`);
-    expect(commitCount(h.repo)).toBe(base + 1);
+    expect(await commitCount(h.repo)).toBe(base + 1);
     expect(git(h.repo, ['show', '--name-only', '--format=%s', 'HEAD']).split('\n')).toEqual([`create flow client_flow (${uid})`, '', 'flows/client_flow.yaml']);
     expect(git(h.repo, ['log', '-1', '--format=%an <%ae>'])).toBe('flowreg-api <flowreg-api@flowreg>');
 
@@ -72,7 +72,7 @@ describe('dbgpt_client requests, replayed', () => {
     expect(head2).not.toBe(head1);
     expect(updated.body.data.version).toBe(head2);
     expect(updated.headers.etag).toBe(`"${head2}"`);
-    expect(commitCount(h.repo)).toBe(base + 2);
+    expect(await commitCount(h.repo)).toBe(base + 2);
 
     // list_flow(client, name="client_flow"): exactly one item
     const listed = await request(h.app).get(`${V2}/flows`).query({ name: 'client_flow' }).expect(200);
@@ -97,7 +97,7 @@ describe('dbgpt_client requests, replayed', () => {
     expect(deleted.body.success).toBe(true);
     expectFlowPanel(deleted.body.data);
     expect(deleted.body.data.uid).toBe(uid);
-    expect(commitCount(h.repo)).toBe(base + 3);
+    expect(await commitCount(h.repo)).toBe(base + 3);
     expect(git(h.repo, ['show', '--name-status', '--format=%s', 'HEAD']).split('\n')).toEqual([`delete flow client_flow (${uid})`, '', 'D\tflows/client_flow.yaml']);
 
     const gone = await request(h.app).get(`${V2}/flows/${uid}`).expect(404);
@@ -116,7 +116,7 @@ describe('dbgpt_client requests, replayed', () => {
 describe("DB-GPT web UI requests, replayed", () => {
   it('addFlow without uid (deployed), getFlows page_size=12, update, copy, delete', async () => {
     const h = await harness();
-    const base = commitCount(h.repo);
+    const base = await commitCount(h.repo);
     const t = corpusFlow('rag-chat-awel-flow-template.json');
     const add = { name: 'ui_flow', label: 'UI flow', description: 'from the canvas', editable: true, flow_data: t.flow_data, state: 'deployed', variables: [] };
     const created = await request(h.app).post(`${V2}/flows`).set('user-id', '001').send(add).expect(200);
@@ -150,7 +150,7 @@ describe("DB-GPT web UI requests, replayed", () => {
 
     const del = await request(h.app).delete(`${V2}/flows/${copied.body.data.uid as string}`).expect(200);
     expect(del.body.success).toBe(true);
-    expect(commitCount(h.repo)).toBe(base + 4);
+    expect(await commitCount(h.repo)).toBe(base + 4);
     const after = await request(h.app).get(`${V2}/flows`).query({ page: 1, page_size: 12 }).expect(200);
     expect(after.body.data.items.map((f: { name: string }) => f.name)).toEqual(['ui_flow']);
   });

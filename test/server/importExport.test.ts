@@ -42,7 +42,7 @@ describe('export, import and templates', () => {
 
   it('imports every corpus export, from the UI form field save_flow or the query', async () => {
     const h = await harness();
-    const base = commitCount(h.repo);
+    const base = await commitCount(h.repo);
     // the two byte-identical templates share uid and name: import gives fresh uids, names stay
     const unique = corpusFiles().filter((f) => f !== 'hybrid-knowledge-process-template.json');
     for (const name of unique) {
@@ -54,12 +54,12 @@ describe('export, import and templates', () => {
       expect(parsed.body.data.uid).not.toBe(source.uid);
       expect(parsed.body.data.flow_data).toEqual(source.flow_data);
     }
-    expect(commitCount(h.repo)).toBe(base); // save_flow defaults to false
+    expect(await commitCount(h.repo)).toBe(base); // save_flow defaults to false
 
     // DB-GPT's UI sends save_flow as a form field
     const saved = await request(h.app).post(`${V2}/flow/import`).field('save_flow', 'true').attach('file', join(CORPUS_DIR, unique[0] as string)).expect(200);
     expectFlowPanel(saved.body.data);
-    expect(commitCount(h.repo)).toBe(base + 1);
+    expect(await commitCount(h.repo)).toBe(base + 1);
     const got = await request(h.app).get(`${V2}/flows/${saved.body.data.uid as string}`).expect(200);
     expect(got.body.data.name).toBe(corpusFlow(unique[0] as string).name);
     // and the query parameter works too (another name, or it would be taken)
@@ -69,7 +69,7 @@ describe('export, import and templates', () => {
     const flow = { ...corpusFlow(unique[1] as string), name: 'imported_by_query' };
     writeFileSync(copy, JSON.stringify({ flow }));
     await request(h.app).post(`${V2}/flow/import`).query({ save_flow: 'true' }).attach('file', copy).expect(200);
-    expect(commitCount(h.repo)).toBe(base + 2);
+    expect(await commitCount(h.repo)).toBe(base + 2);
   });
 
   it('refuses dbgpts packages, other extensions, files without "flow", and a missing file', async () => {

@@ -25,7 +25,7 @@ describe('writes are commits, versions are ETags', () => {
     const put = await request(h.app).put(`${V2}/flows/u-1`).send({ ...got.body.data, label: 'One, relabelled' }).expect(200);
     const v1 = git(h.repo, ['rev-parse', 'HEAD']);
     expect(v1).not.toBe(v0);
-    expect(commitCount(h.repo)).toBe(2);
+    expect(await commitCount(h.repo)).toBe(2);
     expect(put.body.data.version).toBe(v1);
     expect(put.headers.etag).toBe(`"${v1}"`);
     expect(git(h.repo, ['show', '--name-only', '--format=%s%n%b', 'HEAD'])).toBe(`update flow one (u-1)\nFlow-Uid: u-1\n\n\nflows/one.yaml`);
@@ -37,7 +37,7 @@ describe('writes are commits, versions are ETags', () => {
     // the same content again is no change: no commit, same version
     const same = await request(h.app).put(`${V2}/flows/u-1`).send({ ...again.body.data }).expect(200);
     expect(same.body.data.version).toBe(v1);
-    expect(commitCount(h.repo)).toBe(2);
+    expect(await commitCount(h.repo)).toBe(2);
 
     // a conditional GET of the current version is answered 304
     await request(h.app).get(`${V2}/flows/u-1`).set('If-None-Match', `"${v1}"`).expect(304);
@@ -59,9 +59,9 @@ describe('writes are commits, versions are ETags', () => {
     const v2 = git(h.repo, ['rev-parse', 'HEAD']);
     const del = await request(h.app).delete(`${V2}/flows/u-1`).set('If-Match', `"${v1}"`).expect(412);
     expectFailure(del.body, '412');
-    expect(commitCount(h.repo)).toBe(3);
+    expect(await commitCount(h.repo)).toBe(3);
     await request(h.app).delete(`${V2}/flows/u-1`).set('If-Match', `W/"${v0}", "${v2}"`).expect(200);
-    expect(commitCount(h.repo)).toBe(4);
+    expect(await commitCount(h.repo)).toBe(4);
     expect(git(h.repo, ['status', '--porcelain'])).toBe('');
   });
 
@@ -73,7 +73,7 @@ describe('writes are commits, versions are ETags', () => {
     try {
       const base = (await (await fetch(url)).json()) as { data: Record<string, unknown> };
       const v0 = base.data.version as string;
-      const before = commitCount(h.repo);
+      const before = await commitCount(h.repo);
       const answers = await Promise.all(
         Array.from({ length: 10 }, async (_, i) => {
           // half guard with the body version (409), half with If-Match (412)
@@ -93,7 +93,7 @@ describe('writes are commits, versions are ETags', () => {
         expect(a.status).toBe(a.i % 2 === 1 ? 412 : 409);
         expectFailure(a.body, String(a.status));
       }
-      expect(commitCount(h.repo)).toBe(before + 1);
+      expect(await commitCount(h.repo)).toBe(before + 1);
       const winner = ok[0] as (typeof answers)[number];
       expect(git(h.repo, ['log', '-1', '--format=%s'])).toBe('update flow one (u-1)');
       const now = (await (await fetch(url)).json()) as { data: Record<string, unknown> };
@@ -139,7 +139,7 @@ describe('writes are commits, versions are ETags', () => {
     const v2 = git(h.repo, ['rev-parse', 'HEAD']);
     expect(reverted.body.data).toMatchObject({ version: v2, label: 'one' });
     expect(reverted.headers.etag).toBe(`"${v2}"`);
-    expect(commitCount(h.repo)).toBe(3);
+    expect(await commitCount(h.repo)).toBe(3);
     expect(git(h.repo, ['log', '-1', '--format=%s'])).toBe('revert flow one (u-1)');
 
     const missing = await request(h.app).get(`${V2}/flows/u-1`).query({ version: 'f'.repeat(40) }).expect(404);

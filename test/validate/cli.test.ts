@@ -5,7 +5,7 @@ import { main } from '../../src/cli/main.ts';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import { FINDING_CODES } from '../../src/core/findingCodes.ts';
 import type { FlowFile } from '../../src/core/types.ts';
-import { tempRepo } from '../helpers/tmp.ts';
+import { inProcessRepo } from '../helpers/inProcessRepo.ts';
 import { baseFlow, type TestFlow } from './flows.ts';
 
 function capture(cwd: string): { io: CliIo; out: { stdout: string; stderr: string } } {
@@ -38,13 +38,13 @@ function brokenChat(): string {
 
 describe('flowreg validate', () => {
   it('exits 0 on valid flows under flows/ and says how many files it checked', async () => {
-    const repo = tempRepo({ 'flows/base.yaml': text(baseFlow('base')), 'flows/team-a/other.yaml': text(baseFlow('other'), 2), 'flows/notes.txt': 'not a flow' });
+    const repo = await inProcessRepo({ 'flows/base.yaml': text(baseFlow('base')), 'flows/team-a/other.yaml': text(baseFlow('other'), 2), 'flows/notes.txt': 'not a flow' });
     const r = await run(repo);
     expect(r).toEqual({ code: 0, stdout: '2 files checked: 0 errors, 0 warnings\n', stderr: '' });
   });
 
   it('finds *.yml files too, and holds them to the <name>.yaml rule', async () => {
-    const repo = tempRepo({ 'flows/other.yml': text(baseFlow('other')) });
+    const repo = await inProcessRepo({ 'flows/other.yml': text(baseFlow('other')) });
     const r = await run(repo);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('flows/other.yml:3:7 error FILE_NAME_MISMATCH the flow is named "other", so its file must be other.yaml, not other.yml\n1 file checked: 1 error, 0 warnings\n');
@@ -52,7 +52,7 @@ describe('flowreg validate', () => {
 
   it('reports an edge to a missing node with the file, line and column of the target, and exits 1', async () => {
     const chat = brokenChat();
-    const repo = tempRepo({ 'flows/chat.yaml': chat, 'flows/base.yaml': text(baseFlow('base')) });
+    const repo = await inProcessRepo({ 'flows/chat.yaml': chat, 'flows/base.yaml': text(baseFlow('base')) });
     const r = await run(repo);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(
@@ -61,7 +61,7 @@ describe('flowreg validate', () => {
   });
 
   it('prints paths relative to the cwd, also from inside a sub-folder', async () => {
-    const repo = tempRepo({ 'flows/chat.yaml': brokenChat() });
+    const repo = await inProcessRepo({ 'flows/chat.yaml': brokenChat() });
     const r = await run(join(repo, 'flows'));
     expect(r.stdout.startsWith('chat.yaml:')).toBe(true);
     const given = await run(repo, 'flows/chat.yaml');
@@ -71,7 +71,7 @@ describe('flowreg validate', () => {
   it('exits 0 on warnings alone, and 1 with --strict', async () => {
     const flow = baseFlow('warned');
     flow.flow_data.nodes[0]!.selected = false;
-    const repo = tempRepo({ 'flows/warned.yaml': text(flow) });
+    const repo = await inProcessRepo({ 'flows/warned.yaml': text(flow) });
     const lax = await run(repo);
     expect(lax.code).toBe(0);
     expect(lax.stdout).toMatch(/^flows\/warned\.yaml:\d+:\d+ warning SCHEMA_UNKNOWN_KEY flow_data\.nodes\[0\]\.selected is not a key DB-GPT knows; it is ignored\n1 file checked: 0 errors, 1 warning\n$/);
@@ -82,7 +82,7 @@ describe('flowreg validate', () => {
     const a = baseFlow('a');
     const b = baseFlow('b');
     b.uid = 'uid-a';
-    const repo = tempRepo({ 'flows/a.yaml': text(a), 'flows/x/b.yaml': text(b, 2), 'elsewhere/c.yaml': text(baseFlow('c')) });
+    const repo = await inProcessRepo({ 'flows/a.yaml': text(a), 'flows/x/b.yaml': text(b, 2), 'elsewhere/c.yaml': text(baseFlow('c')) });
     const r = await run(repo, 'flows/a.yaml', 'flows/x');
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
@@ -95,7 +95,7 @@ describe('flowreg validate', () => {
 
   describe('usage errors exit 2', () => {
     it('for a path that does not exist', async () => {
-      const repo = tempRepo({ 'flows/base.yaml': text(baseFlow('base')) });
+      const repo = await inProcessRepo({ 'flows/base.yaml': text(baseFlow('base')) });
       const r = await run(repo, 'flows/base.yaml', 'nope');
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
@@ -103,13 +103,13 @@ describe('flowreg validate', () => {
     });
 
     it('for a repository without flows/ and no path', async () => {
-      const r = await run(tempRepo());
+      const r = await run(await inProcessRepo());
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^flowreg: validate: no such file or folder: .*flows\n$/);
     });
 
     it('for an unknown format', async () => {
-      const repo = tempRepo({ 'flows/base.yaml': text(baseFlow('base')) });
+      const repo = await inProcessRepo({ 'flows/base.yaml': text(baseFlow('base')) });
       const r = await run(repo, '--format', 'xml');
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
@@ -121,11 +121,11 @@ describe('flowreg validate', () => {
     const setup = () => {
       const warned = baseFlow('warned');
       warned.version = '0.1.1';
-      return tempRepo({ 'flows/chat.yaml': brokenChat(), 'flows/warned.yaml': text(warned).replace('name: warned', 'version: "0.1.1"\nname: warned') });
+      return inProcessRepo({ 'flows/chat.yaml': brokenChat(), 'flows/warned.yaml': text(warned).replace('name: warned', 'version: "0.1.1"\nname: warned') });
     };
 
     it('json parses and holds every finding with its position', async () => {
-      const r = await run(setup(), '--format', 'json');
+      const r = await run(await setup(), '--format', 'json');
       expect(r.code).toBe(1);
       const parsed = JSON.parse(r.stdout) as { files: number; errors: number; warnings: number; findings: { file: string; code: string; line: number; col: number; path: string }[] };
       expect([parsed.files, parsed.errors, parsed.warnings]).toEqual([2, 1, 1]);
@@ -134,7 +134,7 @@ describe('flowreg validate', () => {
     });
 
     it('github prints well-formed workflow commands', async () => {
-      const r = await run(setup(), '--format', 'github');
+      const r = await run(await setup(), '--format', 'github');
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines.at(-1)).toBe('2 files checked: 1 error, 1 warning');
       const commands = lines.slice(0, -1);
@@ -144,7 +144,7 @@ describe('flowreg validate', () => {
     });
 
     it('sarif is a SARIF 2.1.0 log with the registry as rules', async () => {
-      const r = await run(setup(), '--format', 'sarif');
+      const r = await run(await setup(), '--format', 'sarif');
       const log = JSON.parse(r.stdout) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
       expect(log.version).toBe('2.1.0');
       expect(log.runs[0]?.tool.driver.rules.map((x) => x.id)).toEqual(Object.keys(FINDING_CODES));
