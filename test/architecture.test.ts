@@ -67,6 +67,18 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  it('lets no layer reach around the store: no `x.store.y` chains, no public store fields', () => {
+    const bad: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(\w+)\s*\.\s*store\s*\.\s*\w/g)) if (m[1] !== 'this') bad.push(`${relative(root, file)}: ${m[0]}`);
+      for (const m of text.matchAll(/^\s*(?:public\s+)?readonly\s+store\b.*$/gm)) bad.push(`${relative(root, file)}: ${m[0].trim()}`);
+    }
+    expect(bad).toEqual([]);
+    // the check itself finds what it must
+    expect('svc.store.refresh()'.match(/\b(\w+)\s*\.\s*store\s*\.\s*\w/)?.[1]).toBe('svc');
+  });
+
   it('has the table of docs/architecture.md name every layer', () => {
     const doc = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
     for (const layer of Object.keys(ALLOWED)) expect(doc).toContain(`\`src/${layer}\``);

@@ -5,6 +5,7 @@ import { flowSchema } from './flowSchema.ts';
 import { locateFindings } from './locateFindings.ts';
 import { parseYaml } from './parseYaml.ts';
 import type { Finding, FlowData, FlowFile } from './types.ts';
+import { workCounters } from './workCounters.ts';
 
 /** The outcome of validating one flow file: its value when it passed the schema, and every finding. */
 export interface FlowValidation {
@@ -26,6 +27,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
  * previous one found no error (warnings do not stop it); `value` is set once the schema passed.
  */
 function runStages(value: unknown, file: string): FlowValidation {
+  workCounters.validations++;
   const findings = flowSchema.check(value);
   if (hasError(findings)) return { findings };
   const flow = value as FlowFile;

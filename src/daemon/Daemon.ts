@@ -7,6 +7,7 @@ import { createApp } from '../server/createApp.ts';
 import { FlowService } from '../service/FlowService.ts';
 import type { SyncApi } from '../service/FlowServiceApi.ts';
 import { LiveSync } from '../service/LiveSync.ts';
+import { GitStore } from '../store/GitStore.ts';
 
 /** Where log lines go: one JSON object per line. */
 export interface LogSink {
@@ -35,6 +36,7 @@ export interface DaemonAddress {
 export class Daemon {
   readonly logger: Logger;
   private readonly config: ServeConfig;
+  private store: GitStore | null = null;
   private service: FlowService | null = null;
   private live: LiveSync | null = null;
   private server: Server | null = null;
@@ -53,16 +55,18 @@ export class Daemon {
   async start(): Promise<DaemonAddress> {
     if (this.server !== null) throw new FlowregError('INTERNAL', 'the daemon is already started');
     const c = this.config;
-    const service = await FlowService.open({
-      repo: c.repo,
+    const store = await GitStore.open({
+      dir: c.repo,
       flowsDir: c.flowsDir,
       ...(c.templatesDir !== null ? { templatesDir: c.templatesDir } : {}),
       ...(c.committer !== null ? { committer: c.committer } : {}),
       ...(c.remote !== null ? { remote: { url: c.remote, branch: c.branch } } : {}),
       writeMode: c.writeMode,
     });
+    this.store = store;
+    const service = new FlowService(store);
     this.service = service;
-    const live = new LiveSync(service, {
+    const live = new LiveSync(store, {
       watch: c.watch,
       fetchIntervalMs: c.fetchInterval * 1000,
       onError: (err, where) => this.logger.warn({ err, where }, where === 'fetch' ? 'fetch failed' : 'watch failed'),
@@ -99,8 +103,10 @@ export class Daemon {
     } catch (err) {
       await this.live?.stop();
       this.live = null;
-      await service.close();
+      service.close();
       this.service = null;
+      await store.close();
+      this.store = null;
       const code = (err as { code?: unknown }).code;
       throw new FlowregError('INTERNAL', `cannot listen on ${c.host}:${c.port}: ${typeof code === 'string' ? code : String(err)}`, { host: c.host, port: c.port }, { cause: err });
     }
@@ -157,8 +163,10 @@ export class Daemon {
     // The service waits for writes still queued (a timed-out request's commit included).
     await this.live?.stop();
     this.live = null;
-    await this.service?.close();
+    this.service?.close();
     this.service = null;
+    await this.store?.close();
+    this.store = null;
     this.logger.info('stopped');
   }
 }

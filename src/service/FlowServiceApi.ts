@@ -92,7 +92,7 @@ export interface FlowServiceApi {
 
 /** Sync with a remote, as the server needs it: the status, and a fetch now (the webhook). */
 export interface SyncApi {
-  /** Branch, heads, ahead/behind, last fetch and push, invalid flows (design §5). */
+  /** Branch, heads, ahead/behind, last fetch and push, invalid flows (docs/sync.md). */
   status(): JsonObject;
   /** Fetches and fast-forwards now; resolves with the paths that changed. */
   fetchNow(): Promise<string[]>;

@@ -1,5 +1,6 @@
+import type { GitStore } from '../store/GitStore.ts';
 import { FlowWatcher } from '../watch/FlowWatcher.ts';
-import type { FlowService } from './FlowService.ts';
+import { realScheduler, type Scheduler, type TimerHandle } from '../watch/Scheduler.ts';
 
 /** Options of LiveSync. */
 export interface LiveSyncOptions {
@@ -11,84 +12,98 @@ export interface LiveSyncOptions {
   headPollMs?: number;
   /** Where failures inside the loops go (they never stop the loops). */
   onError?: (err: unknown, where: 'watch' | 'fetch') => void;
-  /** Called after each batch was served: the paths hinted, where from, and the uids whose served state changed. */
+  /** Called after each batch was served: the paths hinted, where from, and the flows whose served answer changed. */
   onServed?: (paths: string[], source: 'watch' | 'fetch', changed: string[]) => void;
+  /** Time and timers (default: the real ones). */
+  scheduler?: Scheduler;
 }
 
 /**
- * Keeps the served flows in step with the disk and the remote (design §5): a file watcher whose
- * events make the service re-read those paths (or everything when git's refs moved), and a fetch
- * loop that fast-forwards to the remote on an interval or when a webhook asks.
+ * Keeps the store in step with the disk and the remote (docs/sync.md): a file watcher whose
+ * events make the store re-check those paths (or everything when git's refs moved), a HEAD poll in
+ * case an event was lost, and a fetch loop that fast-forwards to the remote on an interval or when
+ * a webhook asks. What changed reaches the served index through the store's one change stream.
  */
 export class LiveSync {
   private watcher: FlowWatcher | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private poll: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private poll: TimerHandle | null = null;
   private fetching: Promise<string[]> | null = null;
   private stopped = false;
+  private readonly scheduler: Scheduler;
 
   constructor(
-    private readonly service: FlowService,
+    private readonly store: GitStore,
     private readonly opts: LiveSyncOptions = {},
-  ) {}
+  ) {
+    this.scheduler = opts.scheduler ?? realScheduler;
+  }
 
-  /** Starts the watcher and the fetch loop. */
+  /** Starts the watcher, the HEAD poll and the fetch loop. */
   async start(): Promise<void> {
     this.stopped = false;
     if (this.opts.watch !== false) {
       this.watcher = new FlowWatcher({
-        dir: this.service.store.dir,
-        flowsDir: this.service.store.flowsDir,
+        dir: this.store.dir,
+        flowsDir: this.store.flowsDir,
+        scheduler: this.scheduler,
         onChange: async (batch) => {
           // a ref event after flowreg's own commit needs no rescan: the store already stands there
           const full = batch.rescan === true || (batch.refsMoved && this.headMoved());
-          const changed = await this.service.refresh(full ? undefined : batch.paths);
-          this.opts.onServed?.(batch.paths, 'watch', changed);
+          const served = await this.store.refresh(full ? undefined : batch.paths);
+          this.opts.onServed?.(batch.paths, 'watch', served.uids);
         },
         onError: (err) => this.opts.onError?.(err, 'watch'),
       });
       await this.watcher.start();
+      const pollMs = this.opts.headPollMs ?? 1000;
+      if (pollMs > 0) this.pollHead(pollMs);
     }
-    const pollMs = this.opts.headPollMs ?? 1000;
-    if (this.opts.watch !== false && pollMs > 0) {
-      this.poll = setInterval(() => {
-        if (!this.headMoved()) return;
-        this.service
-          .refresh()
-          .then((changed) => this.opts.onServed?.([], 'watch', changed))
-          .catch((err: unknown) => this.opts.onError?.(err, 'watch'));
-      }, pollMs);
-      this.poll.unref();
-    }
-    const every = this.opts.fetchIntervalMs ?? 0;
-    if (this.service.store.status().remote) {
+    if (this.store.hasRemote) {
       // catch up at once (a restart may have missed pushes), without holding up the start
       void this.fetchNow().catch((err: unknown) => this.opts.onError?.(err, 'fetch'));
-      if (every > 0) this.schedule(every);
+      const every = this.opts.fetchIntervalMs ?? 0;
+      if (every > 0) this.scheduleFetch(every);
     }
   }
 
-  private schedule(every: number): void {
-    this.timer = setTimeout(() => {
+  private pollHead(every: number): void {
+    this.poll = this.scheduler.setTimeout(() => {
+      this.poll = null;
+      const next = (): void => {
+        if (!this.stopped) this.pollHead(every);
+      };
+      if (!this.headMoved()) return next();
+      this.store
+        .refresh()
+        .then((served) => this.opts.onServed?.([], 'watch', served.uids))
+        .catch((err: unknown) => this.opts.onError?.(err, 'watch'))
+        .finally(next);
+    }, every);
+    this.poll.unref?.();
+  }
+
+  private scheduleFetch(every: number): void {
+    this.timer = this.scheduler.setTimeout(() => {
       this.timer = null;
       void this.fetchNow()
         .catch((err: unknown) => this.opts.onError?.(err, 'fetch'))
         .finally(() => {
-          if (!this.stopped) this.schedule(every);
+          if (!this.stopped) this.scheduleFetch(every);
         });
     }, every);
   }
 
   /**
-   * Fetches and fast-forwards now (a webhook, or the interval), then serves what changed; a fetch
-   * already under way is joined instead of started twice. Returns the paths that changed.
+   * Fetches and fast-forwards now (a webhook, or the interval); the store serves what changed. A
+   * fetch already under way is joined instead of started twice. Returns the paths that changed.
    */
   fetchNow(): Promise<string[]> {
     this.fetching ??= (async () => {
       try {
-        const paths = await this.service.store.sync();
-        const changed = await this.service.pulled(paths);
-        this.opts.onServed?.(paths, 'fetch', changed);
+        const served = await this.store.fetch();
+        const paths = served.changes.map((c) => c.path);
+        this.opts.onServed?.(paths, 'fetch', served.uids);
         return paths;
       } finally {
         this.fetching = null;
@@ -97,19 +112,24 @@ export class LiveSync {
     return this.fetching;
   }
 
+  /** Resolves once the watcher has no batch pending, running or due to be checked again. */
+  async settled(): Promise<void> {
+    await this.watcher?.settled();
+  }
+
   /** True when HEAD on disk is not where the store stands (a commit, checkout or pull outside flowreg). */
   private headMoved(): boolean {
-    const disk = this.service.store.currentHead();
-    const known = this.service.store.head();
+    const disk = this.store.currentHead();
+    const known = this.store.head();
     return disk.oid !== known.oid || disk.ref !== known.ref;
   }
 
-  /** Stops both loops and waits for work in progress; no timer or watcher is left. */
+  /** Stops every loop and waits for work in progress; no timer or watcher is left. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.poll) clearInterval(this.poll);
+    if (this.poll) this.scheduler.clearTimeout(this.poll);
     this.poll = null;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.scheduler.clearTimeout(this.timer);
     this.timer = null;
     await this.watcher?.stop();
     this.watcher = null;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { workCounters } from '../core/workCounters.ts';
 import { FlowregError } from '../errors/index.ts';
 
 /** Object types flowreg reads and writes. */
@@ -16,17 +17,17 @@ export interface TreeEntry {
 
 /** The SHA-1 id git gives `content` as an object of `type`. */
 export function hashObject(type: ObjectType, content: Uint8Array): string {
+  if (type === 'blob') workCounters.blobHashes++;
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
 }
 
 /**
- * Writes a loose object the way git does: to a temporary file in the object's folder, flushed,
+ * Writes a loose object (whose id the caller may already know) the way git does: to a temporary file in the object's folder, flushed,
  * then linked into place, so a crash never leaves a truncated object under its final name.
  * Returns the object id; an object that already exists is not written again. Synchronous: it runs
  * inside the write lock, where thread-pool round trips cost more than the work.
  */
-export function writeObject(gitdir: string, type: ObjectType, content: Uint8Array, durable: boolean): string {
-  const oid = hashObject(type, content);
+export function writeObject(gitdir: string, type: ObjectType, content: Uint8Array, durable: boolean, oid = hashObject(type, content)): string {
   const dir = join(gitdir, 'objects', oid.slice(0, 2));
   const final = join(dir, oid.slice(2));
   if (existsSync(final)) return oid;
@@ -155,6 +156,3 @@ export function parseCommit(buf: Uint8Array): CommitData {
   }
   return c;
 }
-
-/** The empty tree's id. */
-export const EMPTY_TREE = hashObject('tree', new Uint8Array());

@@ -1,24 +1,24 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYaml } from '../core/parseYaml.ts';
+import { isFlowPath } from '../core/flowPaths.ts';
 import type { ObjectStore } from './objectStore.ts';
 import { TreeDiffer } from './treeDiff.ts';
 
 /** What the history index keeps of one commit. */
 export interface CommitRecord {
-  /** parents */
-  p: string[];
-  /** committer time, seconds since epoch, and its offset in minutes east of UTC */
-  t: number;
-  tz: number;
-  /** author name, email and time */
-  an: string;
-  ae: string;
-  at: number;
-  /** subject line */
-  s: string;
-  /** uids of the flows this commit changed */
-  u: string[];
+  parents: string[];
+  /** Committer time, seconds since epoch, and its offset in minutes east of UTC. */
+  time: number;
+  timezoneOffset: number;
+  authorName: string;
+  authorEmail: string;
+  /** Author time, seconds since epoch. */
+  authorTime: number;
+  /** The message's first line. */
+  subject: string;
+  /** The uids of the flows this commit changed. */
+  uids: string[];
 }
 
 interface Persisted {
@@ -29,12 +29,8 @@ interface Persisted {
   blobUids: Record<string, string | null>;
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
 
-/** True for paths that are flow files inside the flows folder. */
-export function isFlowPath(path: string, flowsDir: string): boolean {
-  return path.startsWith(`${flowsDir}/`) && /\.ya?ml$/.test(path);
-}
 
 const UID_LINE = /^uid: ?(?:"([^"\\\n]*)"|([A-Za-z0-9][A-Za-z0-9_.:@+-]*))[ \t]*$/m;
 
@@ -112,7 +108,7 @@ export class HistoryIndex {
         const rec = this.record(oid);
         this.commits.set(oid, rec);
         added++;
-        for (const p of rec.p) if (!this.commits.has(p)) stack.push(p);
+        for (const p of rec.parents) if (!this.commits.has(p)) stack.push(p);
       }
     }
     if (added > 0 || head !== this.head) {
@@ -126,9 +122,9 @@ export class HistoryIndex {
   addOwnCommit(oid: string, rec: CommitRecord): void {
     this.commits.set(oid, rec);
     this.dirty = true;
-    if (rec.p.length === 1 && rec.p[0] === this.head) {
+    if (rec.parents.length === 1 && rec.parents[0] === this.head) {
       // the common case: a new commit on top of the indexed HEAD
-      for (const uid of rec.u) this.byUid.set(uid, [oid, ...(this.byUid.get(uid) ?? [])]);
+      for (const uid of rec.uids) this.byUid.set(uid, [oid, ...(this.byUid.get(uid) ?? [])]);
       this.head = oid;
     } else {
       this.aggregate(oid);
@@ -187,14 +183,14 @@ export class HistoryIndex {
       }
     }
     return {
-      p: parents,
-      t: c.committer.timestamp,
-      tz: c.committer.timezoneOffset,
-      an: c.author.name,
-      ae: c.author.email,
-      at: c.author.timestamp,
-      s: c.message.split('\n')[0] ?? '',
-      u: [...changes.keys()],
+      parents,
+      time: c.committer.timestamp,
+      timezoneOffset: c.committer.timezoneOffset,
+      authorName: c.author.name,
+      authorEmail: c.author.email,
+      authorTime: c.author.timestamp,
+      subject: c.message.split('\n')[0] ?? '',
+      uids: [...changes.keys()],
     };
   }
 
@@ -231,20 +227,20 @@ export class HistoryIndex {
       // newest committer time first; a commit is reached only through one of its children
       const heap: Array<[number, string]> = [];
       const seen = new Set<string>([head]);
-      push(heap, [this.commits.get(head)?.t ?? 0, head]);
+      push(heap, [this.commits.get(head)?.time ?? 0, head]);
       while (heap.length > 0) {
         const [, oid] = pop(heap);
         const rec = this.commits.get(oid);
         if (!rec) continue;
-        for (const uid of rec.u) {
+        for (const uid of rec.uids) {
           let list = byUid.get(uid);
           if (!list) byUid.set(uid, (list = []));
           list.push(oid);
         }
-        for (const p of rec.p) {
+        for (const p of rec.parents) {
           if (seen.has(p)) continue;
           seen.add(p);
-          push(heap, [this.commits.get(p)?.t ?? 0, p]);
+          push(heap, [this.commits.get(p)?.time ?? 0, p]);
         }
       }
     }

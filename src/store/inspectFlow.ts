@@ -3,7 +3,7 @@ import type { Finding, FlowFile } from '../core/types.ts';
 import { validateFlowText, validateFlowValue } from '../core/validateFlow.ts';
 
 /** What the store learns from one flow file's text. */
-export interface Inspection {
+export interface TextInspection {
   /** The parsed mapping, also when it did not pass validation (its uid still identifies the flow). */
   value?: FlowFile;
   findings: Finding[];
@@ -14,7 +14,7 @@ export interface Inspection {
  * second, slow parse: the store needs them only for errors (they go into error_message), so a
  * file with warnings alone keeps its warnings without positions.
  */
-export function inspectFlow(text: string, file: string): Inspection {
+export function inspectFlow(text: string, file: string): TextInspection {
   const parsed = parseYaml(text);
   const v = parsed.value;
   if (parsed.findings.length === 0 && v && typeof v === 'object' && !Array.isArray(v)) {

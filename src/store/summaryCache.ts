@@ -1,16 +1,9 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { Finding, Json, JsonObject } from '../core/types.ts';
-import type { Inspection } from './inspectFlow.ts';
+import type { TextInspection } from './inspectFlow.ts';
+import type { Inspection } from './types.ts';
 
-/** A flow's top-level fields without `flow_data`: what listing and filtering need. */
-export type FlowSummary = JsonObject & { uid?: Json; name?: Json };
-
-interface Entry {
-  summary: FlowSummary | null;
-  findings: Finding[];
-  nodes: string[];
-}
+type Entry = Inspection;
 
 const FORMAT = 2;
 
@@ -52,12 +45,12 @@ export class SummaryCache {
   }
 
   /** Caches what inspecting a blob at a path found, and returns the entry. */
-  put(blob: string, path: string, inspection: Inspection): Entry {
-    let summary: FlowSummary | null = null;
+  put(blob: string, path: string, inspection: TextInspection): Entry {
+    let summary: Entry['summary'] = null;
     const nodes = new Set<string>();
     if (inspection.value) {
       const { flow_data: fd, ...rest } = inspection.value;
-      summary = rest as FlowSummary;
+      summary = rest as unknown as Entry['summary'];
       const list = fd && typeof fd === 'object' && Array.isArray(fd.nodes) ? fd.nodes : [];
       for (const n of list) if (n && typeof n === 'object' && typeof n.id === 'string') nodes.add(originId(n.id));
     }

@@ -1,5 +1,7 @@
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { isFlowFileName } from '../core/flowPaths.ts';
+import { realScheduler, type Scheduler, type TimerHandle } from './Scheduler.ts';
 
 /** What changed since the last batch: repository-relative flow paths, and whether git's refs or the folders moved. */
 export interface WatchBatch {
@@ -24,9 +26,9 @@ export interface FlowWatcherOptions {
   onError?: (err: unknown) => void;
   /** Quiet time before a batch is handled, in ms (default 5). */
   settleMs?: number;
+  /** Timers (default: Node's). */
+  scheduler?: Scheduler;
 }
-
-const FLOW_FILE = /\.ya?ml$/;
 
 /** When a batch's paths are checked again after it, in ms. */
 const FOLLOW_UP_MS = [30, 150];
@@ -55,16 +57,19 @@ export class FlowWatcher {
   private refsMoved = false;
   private rescan = false;
   private followUpNext = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;
-  private followUps: NodeJS.Timeout[] = [];
+  private followUps: TimerHandle[] = [];
   private stopped = false;
+  private idleWaiters: Array<() => void> = [];
   private readonly gitdir: string;
   private readonly flowsAbs: string;
+  private readonly scheduler: Scheduler;
 
   constructor(private readonly opts: FlowWatcherOptions) {
     this.gitdir = join(opts.dir, '.git');
     this.flowsAbs = join(opts.dir, opts.flowsDir);
+    this.scheduler = opts.scheduler ?? realScheduler;
   }
 
   /** Starts watching; events are seen from the moment it resolves. */
@@ -80,13 +85,27 @@ export class FlowWatcher {
   /** Stops watching and waits for a batch in progress; no timer or handle is left. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.scheduler.clearTimeout(this.timer);
     this.timer = null;
-    for (const t of this.followUps) clearTimeout(t);
+    for (const t of this.followUps) this.scheduler.clearTimeout(t);
     this.followUps = [];
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     await this.running;
+    this.notifyIdle();
+  }
+
+  /** Resolves once no batch is pending, running or due to be checked again (for tests and shutdown). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.notifyIdle();
+    });
+  }
+
+  private notifyIdle(): void {
+    if (!this.stopped && (this.timer || this.running || this.followUps.length > 0)) return;
+    for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Watches a folder and every folder below it (hidden ones excepted). */
@@ -147,7 +166,7 @@ export class FlowWatcher {
     const base = name.slice(name.lastIndexOf(sep) + 1);
     if (isIgnoredName(base)) return;
     const rel = relative(this.opts.dir, full).split(sep).join('/');
-    if (FLOW_FILE.test(base)) {
+    if (isFlowFileName(base)) {
       this.mark(() => this.pending.add(rel));
       return;
     }
@@ -167,8 +186,8 @@ export class FlowWatcher {
 
   private mark(change: () => void): void {
     change();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.flush(), this.opts.settleMs ?? 5);
+    if (this.timer) this.scheduler.clearTimeout(this.timer);
+    this.timer = this.scheduler.setTimeout(() => void this.flush(), this.opts.settleMs ?? 5);
   }
 
   private async flush(): Promise<void> {
@@ -176,21 +195,21 @@ export class FlowWatcher {
     if (this.running) {
       // one batch at a time: the next one starts when this one ends
       await this.running;
-      if (this.timer || (this.pending.size === 0 && !this.refsMoved && !this.rescan)) return;
+      if (this.timer || (this.pending.size === 0 && !this.refsMoved && !this.rescan)) return this.notifyIdle();
     }
     const batch: WatchBatch = { paths: [...this.pending], refsMoved: this.refsMoved, rescan: this.rescan, followUp: this.followUpNext };
     this.pending.clear();
     this.refsMoved = false;
     this.rescan = false;
     this.followUpNext = false;
-    if (batch.paths.length === 0 && !batch.refsMoved && !batch.rescan) return;
+    if (batch.paths.length === 0 && !batch.refsMoved && !batch.rescan) return this.notifyIdle();
     this.running = this.opts.onChange(batch).catch((err: unknown) => this.opts.onError?.(err));
     await this.running;
     this.running = null;
     // a write seen while its file was still changing is seen again shortly after
     if (!batch.followUp && batch.paths.length > 0 && !this.stopped) {
       for (const delay of FOLLOW_UP_MS) {
-        const t = setTimeout(() => {
+        const t = this.scheduler.setTimeout(() => {
           this.followUps = this.followUps.filter((x) => x !== t);
           this.followUpNext = true;
           this.mark(() => {
@@ -201,5 +220,6 @@ export class FlowWatcher {
       }
     }
     if ((this.pending.size > 0 || this.refsMoved || this.rescan) && !this.timer && !this.stopped) void this.flush();
+    else this.notifyIdle();
   }
 }

@@ -1,13 +1,16 @@
 /** The app over a real FlowService on a throwaway repository, for the server tests. */
+import * as fs from 'node:fs';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import { pino } from 'pino';
 import type { Express } from 'express';
+import git from 'isomorphic-git';
 import type { ApiKey } from '../../src/config/parseApiKeys.ts';
 import { createApp } from '../../src/server/createApp.ts';
 import { FlowService } from '../../src/service/FlowService.ts';
-import { git, tempRepo } from '../helpers/tmp.ts';
+import { GitStore } from '../../src/store/GitStore.ts';
+import { inProcessRepo } from '../helpers/inProcessRepo.ts';
 
 /** One app and what it runs on. */
 export interface Harness {
@@ -18,20 +21,28 @@ export interface Harness {
   logs: Array<Record<string, unknown>>;
 }
 
-/** The app over a fresh repository holding `files` (committed), with the given keys and body limit. */
+/**
+ * The app over a fresh repository holding `files` (committed), with the given keys and body limit.
+ * Built in-process, so the server tests that check no commit with native git run in test:fast.
+ */
 export async function harness(opts: { files?: Record<string, string>; apiKeys?: ApiKey[]; bodyLimit?: number } = {}): Promise<Harness> {
-  const repo = tempRepo(opts.files ?? {});
-  const service = await FlowService.open({ repo, durable: false });
+  const repo = await inProcessRepo(opts.files ?? {});
+  const service = new FlowService(await GitStore.open({ dir: repo, durable: false }));
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
   const app = createApp({ service, logger, apiKeys: opts.apiKeys ?? [], bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024 });
   return { repo, service, app, logs };
 }
 
-/** Number of commits on HEAD (native git); 0 before the first commit. */
-export function commitCount(repo: string): number {
-  // --all: an unborn branch has no HEAD commit to count from, and the repository has one branch
-  return Number(git(repo, ['rev-list', '--count', '--all']));
+/** Number of commits on HEAD, read in-process; 0 before the first commit (an unborn branch). */
+export async function commitCount(repo: string): Promise<number> {
+  try {
+    await git.resolveRef({ fs, dir: repo, ref: 'HEAD' });
+  } catch (err) {
+    if (err instanceof git.Errors.NotFoundError) return 0;
+    throw err;
+  }
+  return (await git.log({ fs, dir: repo, ref: 'HEAD' })).length;
 }
 
 /** Every file of the working tree outside .git, repository-relative, sorted. */

@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
 import { formatFlow } from '../../src/core/formatFlow.ts';
-import { FlowService } from '../../src/service/FlowService.ts';
+import type { FlowService } from '../../src/service/FlowService.ts';
+import { openService } from '../helpers/openService.ts';
 import { corpusFiles, corpusFlow, smallFlow } from '../helpers/flows.ts';
 import { git, tempRepo } from '../helpers/tmp.ts';
 
 const caller = { name: 'Bob', email: 'bob@example.com' };
 
 async function service(dir = tempRepo()): Promise<FlowService> {
-  return FlowService.open({ repo: dir, durable: false });
+  return (await openService(dir)).svc;
 }
 
 describe('FlowService', () => {
@@ -72,7 +73,7 @@ describe('FlowService', () => {
 
   it('lists newest first with exact filters and pages, and /chat/flows categories', async () => {
     let t = Date.parse('2026-02-01T00:00:00Z');
-    const svc = await FlowService.open({ repo: tempRepo(), durable: false, now: () => (t += 60_000) });
+    const { svc } = await openService(tempRepo(), { now: () => (t += 60_000) });
     for (let i = 0; i < 5; i++) await svc.create(smallFlow(`u-${i}`, `f${i}`, { sys_code: i % 2 ? 'odd' : 'even' }), caller);
     await svc.create({ ...corpusFlow('simple_streaming_chat_flow.json'), uid: 'chat-1' }, caller);
     const page1 = await svc.list({}, 1, 4);
@@ -111,13 +112,13 @@ describe('FlowService', () => {
 
   it('quarantines a file that turns invalid: last valid content served as load_failed with file:line:col, fix clears it', async () => {
     const dir = tempRepo();
-    const svc = await service(dir);
+    const { store, svc } = await openService(dir);
     await svc.create(smallFlow('u-1', 'one'), caller);
     await svc.create(smallFlow('u-2', 'two'), caller);
     const path = join(dir, 'flows/one.yaml');
     const good = readFileSync(path, 'utf8');
     writeFileSync(path, good.replace('target: operator_b_0\n', 'target: operator_missing\n'));
-    await svc.refresh();
+    await store.refresh();
     const bad = (await svc.get('u-1')).flow;
     expect(bad.state).toBe('load_failed');
     expect(bad.error_message).toMatch(/flows\/one\.yaml:\d+:\d+ EDGE_TARGET_MISSING/);
@@ -125,13 +126,13 @@ describe('FlowService', () => {
     expect((await svc.get('u-2')).flow.state).toBe('initializing');
     expect(svc.stats()).toEqual({ flows: 2, invalid: 1 });
     writeFileSync(path, good);
-    await svc.refresh();
+    await store.refresh();
     expect((await svc.get('u-1')).flow.state).toBe('initializing');
     expect(svc.stats()).toEqual({ flows: 2, invalid: 0 });
     // a new invalid file is listed as load_failed
     mkdirSync(join(dir, 'flows'), { recursive: true });
     writeFileSync(join(dir, 'flows/broken.yaml'), 'uid: u-3\nname: broken\nlabel: [unclosed\n');
-    await svc.refresh();
+    await store.refresh();
     const listed = (await svc.list({}, 1, 20)).items.find((f) => f.name === 'broken');
     expect(listed?.state).toBe('load_failed');
   });
@@ -177,12 +178,12 @@ describe('FlowService', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 150; i++) files[`flows/f${i}.yaml`] = formatFlow(smallFlow(`u-${i}`, `f${i}`), { schemaRef: '../schemas/flow.schema.json' });
     const dir = tempRepo(files);
-    const svc = await service(dir);
+    const { store, svc } = await openService(dir);
     for (let trial = 0; trial < 5; trial++) {
       // uncommitted edits: the re-read has to read each of these files again, yielding each time
       for (let i = 1; i < 150; i++) writeFileSync(join(dir, `flows/f${i}.yaml`), formatFlow(smallFlow(`u-${i}`, `f${i}`, { label: `edited ${trial}` }), { schemaRef: '../schemas/flow.schema.json' }));
       const label = `written ${trial}`;
-      await Promise.all([svc.refresh(), svc.update('u-0', { uid: 'u-0', label }, caller)]);
+      await Promise.all([store.refresh(), svc.update('u-0', { uid: 'u-0', label }, caller)]);
       expect((await svc.get('u-0')).flow.label).toBe(label);
       expect((await svc.get('u-7')).flow.label).toBe(`edited ${trial}`);
     }

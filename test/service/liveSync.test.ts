@@ -2,38 +2,34 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatFlow } from '../../src/core/formatFlow.ts';
-import { FlowService } from '../../src/service/FlowService.ts';
-import { LiveSync } from '../../src/service/LiveSync.ts';
+import type { FlowService } from '../../src/service/FlowService.ts';
+import { LiveSync, type LiveSyncOptions } from '../../src/service/LiveSync.ts';
+import type { GitStore } from '../../src/store/GitStore.ts';
 import { smallFlow } from '../helpers/flows.ts';
-import { git, tempRepo } from '../helpers/tmp.ts';
+import { bareRepo, startGitHttpServer, type GitHttpServer } from '../helpers/gitHttpServer.ts';
+import { ManualScheduler } from '../helpers/manualScheduler.ts';
+import { openService } from '../helpers/openService.ts';
+import { git, tempDir, tempRepo } from '../helpers/tmp.ts';
+import { untilChanged } from '../helpers/untilChanged.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const caller = { name: 'Bob', email: 'bob@example.com' };
 const text = (uid: string, name: string, label = name): string => formatFlow(smallFlow(uid, name, { label }), { schemaRef: '../schemas/flow.schema.json' });
-const running: Array<{ sync: LiveSync; svc: FlowService }> = [];
+const running: LiveSync[] = [];
+const servers: GitHttpServer[] = [];
 
 afterEach(async () => {
-  for (const { sync, svc } of running.splice(0)) {
-    await sync.stop();
-    await svc.close();
-  }
+  for (const sync of running.splice(0)) await sync.stop();
+  for (const s of servers.splice(0)) await s.close();
 });
 
-async function waitFor(cond: () => Promise<boolean> | boolean, ms = 3000): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-async function live(dir: string): Promise<{ svc: FlowService; served: Array<{ paths: string[]; changed: string[] }> }> {
-  const svc = await FlowService.open({ repo: dir, durable: false });
+async function live(dir: string, opts: LiveSyncOptions = {}, storeOpts = {}): Promise<{ store: GitStore; svc: FlowService; sync: LiveSync; served: Array<{ paths: string[]; changed: string[] }> }> {
+  const { store, svc } = await openService(dir, storeOpts);
   const served: Array<{ paths: string[]; changed: string[] }> = [];
-  const sync = new LiveSync(svc, { onServed: (paths, _s, changed) => served.push({ paths, changed }) });
+  const sync = new LiveSync(store, { onServed: (paths, _s, changed) => served.push({ paths, changed }), ...opts });
   await sync.start();
-  running.push({ sync, svc });
-  return { svc, served };
+  running.push(sync);
+  return { store, svc, sync, served };
 }
 
 const label = async (svc: FlowService, uid: string): Promise<unknown> => (await svc.get(uid).catch(() => null))?.flow.label;
@@ -45,31 +41,33 @@ const atomicSave = (path: string, content: string): void => {
 describe('LiveSync watching the working tree', () => {
   it('serves edits, new files, deletes and renames, ignoring editor temp files', async () => {
     const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one'), 'flows/two.yaml': text('u-2', 'two') });
-    const { svc } = await live(dir);
+    const { store, svc } = await live(dir);
     atomicSave(join(dir, 'flows/one.yaml'), text('u-1', 'one', 'edited'));
-    const ms = await waitFor(async () => (await label(svc, 'u-1')) === 'edited');
+    const ms = await untilChanged(store, async () => (await label(svc, 'u-1')) === 'edited', 'the edit');
     expect(ms).toBeLessThan(1000);
     expect((await svc.get('u-1')).flow.version).toMatch(/^[0-9a-f]{40}-dirty$/);
     writeFileSync(join(dir, 'flows/three.yaml'), text('u-3', 'three'));
-    await waitFor(async () => (await label(svc, 'u-3')) === 'three');
+    await untilChanged(store, async () => (await label(svc, 'u-3')) === 'three', 'the new file');
     expect((await svc.get('u-3')).flow.version).toBe('uncommitted');
     writeFileSync(join(dir, 'flows/.three.yaml.swp'), 'garbage');
     writeFileSync(join(dir, 'flows/three.yaml~'), text('u-9', 'nine'));
     rmSync(join(dir, 'flows/two.yaml'));
-    await waitFor(async () => (await label(svc, 'u-2')) === undefined);
+    await untilChanged(store, async () => (await label(svc, 'u-2')) === undefined, 'the delete');
     expect((await svc.list({}, 1, 50)).items.map((f) => f.uid).sort()).toEqual(['u-1', 'u-3']);
     mkdirSync(join(dir, 'flows/team'));
     renameSync(join(dir, 'flows/three.yaml'), join(dir, 'flows/team/three.yaml'));
-    await waitFor(() => svc.store.byUid('u-3')[0]?.path === 'flows/team/three.yaml');
+    await untilChanged(store, () => store.filesOf('u-3')[0]?.path === 'flows/team/three.yaml', 'the rename');
     expect((await svc.list({}, 1, 50)).total_count).toBe(2);
   });
 
   it('follows commits, checkouts and merges made by hand, and does not process its own writes twice', async () => {
     const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one') });
-    const { svc, served } = await live(dir);
+    const { store, svc, sync, served } = await live(dir);
     const out = await svc.update('u-1', { label: 'by flowreg' }, caller);
-    await new Promise((r) => setTimeout(r, 100));
-    // the watcher saw flowreg's own write, but nothing was served anew
+    // the watcher saw flowreg's own write and checked it again twice, but nothing was served anew
+    await waitFor(() => served.some((s) => s.paths.includes('flows/one.yaml')), 10_000, { what: 'the watcher to report the write' });
+    await sync.settled();
+    expect(served.filter((s) => s.paths.includes('flows/one.yaml')).length).toBeGreaterThanOrEqual(2);
     expect(served.flatMap((s) => s.changed)).toEqual([]);
     git(dir, ['checkout', '-q', '-b', 'feature']);
     writeFileSync(join(dir, 'flows/one.yaml'), text('u-1', 'one', 'on feature'));
@@ -77,41 +75,72 @@ describe('LiveSync watching the working tree', () => {
     git(dir, ['add', '-A']);
     git(dir, ['commit', '-qm', 'feature work']);
     const feature = git(dir, ['rev-parse', 'HEAD']);
-    await waitFor(async () => (await svc.get('u-1').catch(() => null))?.flow.version === feature && (await svc.get('u-2').catch(() => null))?.flow.version === feature);
+    await untilChanged(store, async () => (await svc.get('u-1').catch(() => null))?.flow.version === feature && (await svc.get('u-2').catch(() => null))?.flow.version === feature, 'the commit');
     git(dir, ['checkout', '-q', 'main']);
     // git writes the files before it moves HEAD: wait for both
-    await waitFor(async () => (await svc.get('u-1')).flow.version === out.version);
+    await untilChanged(store, async () => (await svc.get('u-1')).flow.version === out.version, 'the checkout');
     expect(await label(svc, 'u-1')).toBe('by flowreg');
     expect(await label(svc, 'u-2')).toBeUndefined();
     git(dir, ['merge', '-q', '--ff-only', 'feature']);
-    // the file changes first, then HEAD moves: wait for both
-    await waitFor(async () => (await svc.get('u-1')).flow.version === feature);
+    await untilChanged(store, async () => (await svc.get('u-1')).flow.version === feature, 'the merge');
     expect(await label(svc, 'u-1')).toBe('on feature');
     expect((await svc.versions('u-1', 1, 10)).items[0]?.message).toBe('feature work');
   });
 
   it('quarantines a broken file and clears it when fixed, other flows unaffected', async () => {
     const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one'), 'flows/two.yaml': text('u-2', 'two') });
-    const { svc } = await live(dir);
+    const { store, svc } = await live(dir);
     const good = readFileSync(join(dir, 'flows/one.yaml'), 'utf8');
     atomicSave(join(dir, 'flows/one.yaml'), good.replace('label: one', 'label: [broken'));
-    await waitFor(async () => (await svc.get('u-1')).flow.state === 'load_failed');
+    await untilChanged(store, async () => (await svc.get('u-1')).flow.state === 'load_failed', 'the quarantine');
     const bad = (await svc.get('u-1')).flow;
     expect(bad.label).toBe('one');
     expect(bad.error_message).toMatch(/^flows\/one\.yaml:\d+:\d+ YAML_SYNTAX/);
     expect((await svc.get('u-2')).flow.state).toBe('initializing');
     atomicSave(join(dir, 'flows/one.yaml'), good);
-    await waitFor(async () => (await svc.get('u-1')).flow.state === 'initializing');
+    await untilChanged(store, async () => (await svc.get('u-1')).flow.state === 'initializing', 'the fix');
     expect(svc.stats()).toEqual({ flows: 2, invalid: 0 });
   });
 
   it('serves the last of several rapid saves of one file', async () => {
     const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one') });
-    const { svc } = await live(dir);
-    for (let i = 0; i < 5; i++) {
-      atomicSave(join(dir, 'flows/one.yaml'), text('u-1', 'one', `save ${i}`));
-      await new Promise((r) => setTimeout(r, 8));
-    }
-    await waitFor(async () => (await label(svc, 'u-1')) === 'save 4');
+    const { store, svc } = await live(dir);
+    for (let i = 0; i < 5; i++) atomicSave(join(dir, 'flows/one.yaml'), text('u-1', 'one', `save ${i}`));
+    await untilChanged(store, async () => (await label(svc, 'u-1')) === 'save 4', 'the last save');
+  });
+});
+
+describe('LiveSync loops on an injected scheduler', () => {
+  it('fetches on its interval only when time says so, and leaves no timer after stop()', async () => {
+    const root = tempDir();
+    bareRepo(root, 'flows');
+    const server = await startGitHttpServer(root);
+    servers.push(server);
+    const url = `${server.url}/flows.git`;
+    const other = join(root, 'other');
+    git(root, ['clone', '-q', url, other]);
+    mkdirSync(join(other, 'flows'));
+    writeFileSync(join(other, 'flows/one.yaml'), text('u-1', 'one'));
+    git(other, ['add', '-A']);
+    git(other, ['commit', '-qm', 'one']);
+    git(other, ['push', '-q', 'origin', 'HEAD:main']);
+    const clock = new ManualScheduler();
+    const fetches: string[][] = [];
+    const { store, svc, sync } = await live(join(root, 'daemon'), { watch: false, fetchIntervalMs: 60_000, scheduler: clock, onServed: (paths, source) => source === 'fetch' && fetches.push(paths) }, { remote: { url, branch: 'main' } });
+    // the catch-up fetch at start
+    await untilChanged(store, async () => (await label(svc, 'u-1')) === 'one', 'the catch-up fetch');
+    await waitFor(() => fetches.length === 1, 10_000, { what: 'the catch-up fetch to be reported' });
+    writeFileSync(join(other, 'flows/one.yaml'), text('u-1', 'one', 'pushed'));
+    git(other, ['commit', '-qam', 'edit']);
+    git(other, ['push', '-q', 'origin', 'HEAD:main']);
+    clock.advance(59_999);
+    expect(fetches.length).toBe(1);
+    expect(await label(svc, 'u-1')).toBe('one');
+    clock.advance(1);
+    await untilChanged(store, async () => (await label(svc, 'u-1')) === 'pushed', 'the interval fetch');
+    await waitFor(() => clock.pending === 1, 10_000, { what: 'the next fetch to be scheduled' });
+    expect(fetches[1]).toEqual(['flows/one.yaml']);
+    await sync.stop();
+    expect(clock.pending).toBe(0);
   });
 });

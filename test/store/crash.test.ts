@@ -60,7 +60,7 @@ describe('crash safety', () => {
       }
       const subjects = git(dir, ['log', '--format=%H %s']).split('\n');
       for (const [uid, { label, commit }] of last) {
-        const recs = store.byUid(uid);
+        const recs = store.filesOf(uid);
         if (label === '-') continue;
         if (recs.length === 0) {
           // deleted by a write after the acknowledged one: the newest commit of the flow is a delete

@@ -44,8 +44,8 @@ describe('GitStore with a remote', () => {
     expect(git(a.dir, ['status', '--porcelain'])).toBe('');
     // a second daemon clones what is there
     const b = await open(url);
-    expect(b.list().map((r) => r.path)).toEqual(['flows/one.yaml']);
-    expect(b.versionOf('u-1', b.record('flows/one.yaml') ?? null).version).toBe(res.commit);
+    expect(b.files().map((r) => r.path)).toEqual(['flows/one.yaml']);
+    expect(b.versionOf('u-1', 'flows/one.yaml').version).toBe(res.commit);
   });
 
   it('rebuilds a rejected push on the new remote head when the flow did not change there', async () => {
@@ -61,7 +61,7 @@ describe('GitStore with a remote', () => {
     expect(git(bare, ['rev-parse', 'main'])).toBe(fromA.commit);
     expect(existsSync(join(a.dir, 'flows/two.yaml'))).toBe(true);
     expect(git(a.dir, ['status', '--porcelain'])).toBe('');
-    expect(a.versionOf('u-2', a.record('flows/two.yaml') ?? null).version).toBe(fromB.commit);
+    expect(a.versionOf('u-2', 'flows/two.yaml').version).toBe(fromB.commit);
   });
 
   it('answers PUSH_REJECTED when the same flow changed on the remote, leaving nothing behind', async () => {
@@ -76,7 +76,7 @@ describe('GitStore with a remote', () => {
     expect(readFileSync(join(a.dir, 'flows/one.yaml'), 'utf8')).not.toContain('a loses');
     expect(git(a.dir, ['rev-parse', 'HEAD'])).toBe(before);
     // after a sync, a sees b's change and can write again
-    await a.sync();
+    await a.fetch();
     expect(readFileSync(join(a.dir, 'flows/one.yaml'), 'utf8')).toContain('b wins');
     expect((await a.write(update('u-1', 'a now'))).commit).toBe(git(bare, ['rev-parse', 'main']));
   });
@@ -109,11 +109,11 @@ describe('GitStore with a remote', () => {
     const path = join(b.dir, 'flows/one.yaml');
     const original = readFileSync(path, 'utf8');
     writeFileSync(path, original.replace('label: one', 'label: local edit'));
-    expect(await b.sync()).toEqual([]);
+    expect((await b.fetch()).changes).toEqual([]);
     expect(b.status().blocked).toContain('flows/one.yaml');
     expect(b.status().behind).toBe(1);
     writeFileSync(path, original);
-    expect(await b.sync()).toEqual(['flows/one.yaml']);
+    expect((await b.fetch()).changes.map((c) => c.path)).toEqual(['flows/one.yaml']);
     expect(b.status()).toMatchObject({ behind: 0, ahead: 0, blocked: null, head: git(a.dir, ['rev-parse', 'HEAD']) });
     // a commit by hand in b is never discarded: writes are refused until it is resolved
     writeFileSync(join(b.dir, 'README.md'), 'by hand\n');
@@ -162,7 +162,7 @@ describe('GitStore with a remote', () => {
     for (let i = 0; i < 14; i++) {
       commits.push((await a.write(update('u-1', `from a ${i}`))).commit as string);
       // each fetch that brings a commit adds a pack
-      await b.sync();
+      await b.fetch();
       most = Math.max(most, packs());
     }
     expect(b.status().lastGc).toMatchObject({ error: null });
@@ -209,7 +209,7 @@ describe('repair after a kill during fetch or push', () => {
     const again = await GitStore.open({ dir: a.dir, remote: { url, branch: 'main' }, durable: false });
     expect(git(a.dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
     expect(existsSync(torn)).toBe(false);
-    expect(again.list().map((r) => r.path)).toEqual(['flows/one.yaml']);
+    expect(again.files().map((r) => r.path)).toEqual(['flows/one.yaml']);
   });
 
   it('drops a remote-tracking ref to a commit whose pack never landed, and writes at once after', async () => {
