@@ -178,13 +178,14 @@ async function runStoreWrites(dir: string): Promise<void> {
   for (let k = 0; k < WRITES; k++) {
     const i = (k * 7919 + 17) % FLOWS;
     const t0 = performance.now();
-    await store.write({
+    const res = await store.write({
       verb: 'update',
       uid: benchUid(i),
       author: { name: 'Bench', email: 'bench@example.com' },
       apply: (cur) => ({ ...(cur?.file as FlowFile), label: `${(tpls[i % tpls.length] as FlowFile).label} ${i} store ${k}` }),
     });
     lat.push(performance.now() - t0);
+    if (res.commit === null) throw new Error(`store write ${k} made no commit: the benchmark must time real writes`);
   }
   await store.close();
   lat.sort((a, b) => a - b);

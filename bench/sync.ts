@@ -3,7 +3,9 @@
 // 1,000-flow repository, and a one-flow push announced by a signed webhook. Beside each, in the same
 // run, the floor it stands on: the file-system notification of the same save (fs.watch), the
 // native `git pull` itself, and a native `git fetch` + fast-forward. Run: npm run bench:sync
-// Options: --edits 50  --flows 1000  --changed 100
+// The save is measured in a repository of 100 flows and of 10,000 flows (--save-flows): a saved
+// file must cost work proportional to that file, not to the number of flows.
+// Options: --edits 50  --flows 1000  --changed 100  --save-flows 100,10000
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, renameSync, watch, writeFileSync } from 'node:fs';
@@ -17,13 +19,15 @@ import { smallFlow } from '../test/helpers/flows.ts';
 import { bareRepo, startGitHttpServer } from '../test/helpers/gitHttpServer.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): number => {
+const optText = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
-  return Number(i >= 0 ? (args[i + 1] ?? dflt) : dflt);
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
 };
+const opt = (name: string, dflt: string): number => Number(optText(name, dflt));
 const EDITS = opt('edits', '50');
 const FLOWS = opt('flows', '1000');
 const CHANGED = opt('changed', '100');
+const SAVE_FLOWS = optText('save-flows', '100,10000').split(',').map(Number);
 const V2 = '/api/v2/serve/awel';
 const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
 const work = mkdtempSync(join(tmpdir(), 'flowreg-bench-sync-'));
@@ -52,9 +56,9 @@ function repoWith(dir: string, n: number): void {
   git(dir, ['commit', '-qm', `${n} flows`]);
 }
 
-async function editorSaves(): Promise<void> {
-  const dir = join(work, 'edits');
-  repoWith(dir, 20);
+async function editorSaves(flows: number): Promise<number> {
+  const dir = join(work, `edits-${flows}`);
+  repoWith(dir, flows);
   const s = await serveProcess(dir, ['--port', '0']);
   const served: number[] = [];
   const notified: number[] = [];
@@ -75,7 +79,8 @@ async function editorSaves(): Promise<void> {
   }
   s.child.kill('SIGTERM');
   await s.exit;
-  console.log(`editor save → served (${EDITS} atomic saves): p50 ${fmt(pct(served, 50))}, p99 ${fmt(pct(served, 99))}; fs.watch notification of the same saves: p50 ${fmt(pct(notified, 50))}, p99 ${fmt(pct(notified, 99))}`);
+  console.log(`editor save → served (${EDITS} atomic saves, ${flows} flows): p50 ${fmt(pct(served, 50))}, p99 ${fmt(pct(served, 99))}; fs.watch notification of the same saves: p50 ${fmt(pct(notified, 50))}, p99 ${fmt(pct(notified, 99))}`);
+  return pct(served, 50);
 }
 
 async function gitPull(): Promise<void> {
@@ -147,7 +152,9 @@ async function webhook(): Promise<void> {
 
 console.log(`bench/sync — ${new Date().toISOString().slice(0, 10)}, node ${process.version}`);
 try {
-  await editorSaves();
+  const p50s = [];
+  for (const n of SAVE_FLOWS) p50s.push(await editorSaves(n));
+  if (p50s.length === 2) console.log(`save → served p50 at ${SAVE_FLOWS[1]} flows / at ${SAVE_FLOWS[0]} flows: ${((p50s[1] as number) / (p50s[0] as number)).toFixed(2)}× (target ≤ 1.5×)`);
   await gitPull();
   await webhook();
 } finally {
