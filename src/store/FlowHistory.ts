@@ -6,6 +6,7 @@ import type { TreeEntry } from './gitObjects.ts';
 import { HistoryIndex, type CommitRecord } from './historyIndex.ts';
 import type { ObjectStore } from './objectStore.ts';
 import type { FlowFileState, FlowVersion, VersionInfo } from './types.ts';
+import { isObject } from '../core/jsonAccess.ts';
 
 const OID = /^[0-9a-f]{40}$/;
 
@@ -62,8 +63,8 @@ export class FlowHistory {
     const found = this.findUidInTree(this.objects.commit(version).tree, uid);
     if (!found) return null;
     const v = parseYaml(this.objects.readTyped(found.blob, 'blob').toString('utf8')).value;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FlowregError('FLOW_INVALID', `${found.path} at ${version} does not hold a flow mapping`);
-    return { path: found.path, file: v as FlowFile };
+    if (!isObject(v)) throw new FlowregError('FLOW_INVALID', `${found.path} at ${version} does not hold a flow mapping`);
+    return { path: found.path, file: v as unknown as FlowFile };
   }
 
   /** The parents of a commit (from the index, else from the object). */

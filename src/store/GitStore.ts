@@ -27,6 +27,7 @@ import { checkFlowName, checkFlowUid, flowPath } from './safePath.ts';
 import type { ChangeBatch, ChangeSource, CurrentFlow, FileChange, FlowChange, FlowFileState, FlowVersion, Identity, SyncEvent, SyncStatus, VersionInfo, WriteOp, WriteResult } from './types.ts';
 import { WorkingTree } from './WorkingTree.ts';
 import { WriteQueue } from './writeQueue.ts';
+import { isObject } from '../core/jsonAccess.ts';
 
 /** Options of a store. */
 export interface StoreOptions {
@@ -518,7 +519,7 @@ export class GitStore {
 
 /** A parsed value as a flow file, or FLOW_INVALID naming `where`. */
 function asFlowFile(v: unknown, where: string): FlowFile {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FlowregError('FLOW_INVALID', `${where} does not hold a flow mapping`, { where });
+  if (!isObject(v)) throw new FlowregError('FLOW_INVALID', `${where} does not hold a flow mapping`, { where });
   return v as FlowFile;
 }
 

@@ -4,6 +4,7 @@ import { parseYaml } from '../core/parseYaml.ts';
 import { isFlowPath } from '../core/flowPaths.ts';
 import type { ObjectStore } from './objectStore.ts';
 import { TreeDiffer } from './treeDiff.ts';
+import { isObject } from '../core/jsonAccess.ts';
 
 /** What the history index keeps of one commit. */
 export interface CommitRecord {
@@ -211,7 +212,7 @@ export class HistoryIndex {
     if (m) uid = (m[1] ?? m[2]) as string;
     else {
       const v = parseYaml(content.toString('utf8')).value;
-      if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.uid === 'string') uid = v.uid;
+      if (isObject(v) && typeof v.uid === 'string') uid = v.uid;
     }
     // a matched substring keeps the whole text it came from alive: keep a copy of its own
     if (uid !== null) uid = Buffer.from(uid).toString();

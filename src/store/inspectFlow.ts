@@ -1,6 +1,7 @@
 import { parseYaml } from '../core/parseYaml.ts';
 import type { Finding, FlowFile } from '../core/types.ts';
 import { validateFlowText, validateFlowValue } from '../core/validateFlow.ts';
+import { isObject } from '../core/jsonAccess.ts';
 
 /** What the store learns from one flow file's text. */
 export interface TextInspection {
@@ -17,13 +18,13 @@ export interface TextInspection {
 export function inspectFlow(text: string, file: string): TextInspection {
   const parsed = parseYaml(text);
   const v = parsed.value;
-  if (parsed.findings.length === 0 && v && typeof v === 'object' && !Array.isArray(v)) {
+  if (parsed.findings.length === 0 && isObject(v)) {
     const findings = validateFlowValue(v, { file });
     if (!findings.some((f) => f.severity === 'error')) return { value: v as FlowFile, findings };
   }
   const checked = validateFlowText(text, { file });
   if (checked.value) return { value: checked.value, findings: checked.findings };
   // an invalid file still names the flow it meant to be
-  if (v && typeof v === 'object' && !Array.isArray(v)) return { value: v as FlowFile, findings: checked.findings };
+  if (isObject(v)) return { value: v as unknown as FlowFile, findings: checked.findings };
   return { findings: checked.findings };
 }

@@ -9,6 +9,7 @@ import { FlowregError } from '../../errors/index.ts';
 import { EXIT, type CliIo } from '../CliIo.ts';
 import { displayPath, findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
+import { isObject } from '../../core/jsonAccess.ts';
 
 
 /** Runs native git in `cwd`; resolves to stdout, or undefined when git fails or is missing. */
@@ -54,7 +55,7 @@ export async function gitDerived(file: string, env: CliIo['env']): Promise<Deriv
 async function findFlow(dir: string, id: string, cwd: string): Promise<{ abs: string; flow: FlowFile }[]> {
   const read = (abs: string): FlowFile | undefined => {
     const v = parseYaml(readFileSync(abs, 'utf8')).value;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) && (v.uid === id || v.name === id) ? (v as unknown as FlowFile) : undefined;
+    return isObject(v) && (v.uid === id || v.name === id) ? (v as unknown as FlowFile) : undefined;
   };
   const found: { abs: string; flow: FlowFile }[] = [];
   for (const abs of await findFlowFiles([dir], cwd)) {

@@ -14,6 +14,7 @@ import { sortFindings, validateFlowText } from '../../core/validateFlow.ts';
 import { FlowregError } from '../../errors/index.ts';
 import { EXIT, type CliIo } from '../CliIo.ts';
 import type { CommandFactory } from './index.ts';
+import { isObject } from '../../core/jsonAccess.ts';
 
 /** Reads the staged (index) content of each path with one `git cat-file --batch`. */
 function readStaged(root: string, paths: string[], env: CliIo['env']): Map<string, string> {
@@ -37,7 +38,7 @@ function readStaged(root: string, paths: string[], env: CliIo['env']): Map<strin
 function headerOf(text: string): JsonObject | null {
   const at = text.indexOf('\nflow_data:');
   const v = parseYaml(at >= 0 ? text.slice(0, at + 1) : text).value;
-  return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  return isObject(v) ? v : null;
 }
 
 /**
