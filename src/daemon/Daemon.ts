@@ -62,6 +62,7 @@ export class Daemon {
       ...(c.committer !== null ? { committer: c.committer } : {}),
       ...(c.remote !== null ? { remote: { url: c.remote, branch: c.branch } } : {}),
       writeMode: c.writeMode,
+      onListenerError: (err) => this.logger.warn({ err }, 'a subscriber of the flow changes failed'),
     });
     this.store = store;
     const service = new FlowService(store);

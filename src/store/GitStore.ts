@@ -49,6 +49,8 @@ export interface StoreOptions {
   writeMode?: 'direct' | 'branch';
   /** Repack (native git) when there are more packs than this (default 50, git's own; 0: never). */
   packLimit?: number;
+  /** Where a subscriber's error goes (it never fails the write or scan that published the batch). */
+  onListenerError?: (err: unknown) => void;
 }
 
 /** Listens to the store's changes (see subscribe). */
@@ -82,6 +84,7 @@ export class GitStore {
   private readonly packLimit: number;
   private readonly durable: boolean;
   private lastGc: SyncEvent | null = null;
+  private readonly onListenerError: (err: unknown) => void;
 
   private constructor(opts: StoreOptions) {
     this.dir = opts.dir;
@@ -98,6 +101,7 @@ export class GitStore {
     this.sync = opts.remote ? new RemoteSync(opts.dir, opts.remote, this.objects, this.history, this.tree, this.flowsDir, this.now) : null;
     this.writeMode = opts.writeMode ?? 'direct';
     this.packLimit = opts.packLimit ?? DEFAULT_PACK_LIMIT;
+    this.onListenerError = opts.onListenerError ?? (() => undefined);
   }
 
   /**
@@ -190,7 +194,14 @@ export class GitStore {
       if (ch.after && typeof uid === 'string') this.history.index.noteBlob(ch.after.blob, uid);
     }
     const uids = this.index.apply(changes);
-    for (const listener of this.listeners) listener({ source, changes, uids });
+    for (const listener of this.listeners) {
+      try {
+        listener({ source, changes, uids });
+      } catch (err) {
+        // the batch is already committed and indexed: a subscriber's failure is its own
+        this.onListenerError(err);
+      }
+    }
     return uids;
   }
 
