@@ -44,30 +44,50 @@ export function checkFileRules(value: FlowFile, file: string): Finding[] {
 }
 
 /**
- * The rules across all flow files of a repository: uid and name are unique. Every file involved
- * gets a finding that names the other file(s).
+ * The rules across all flow files of a repository: uid and name are unique, and no two names
+ * differ only in case (their files could not coexist on a case-insensitive file system, and the
+ * store, which compares names without case, would refuse every write to either). Every file
+ * involved gets a finding that names the other file(s).
  */
 export function checkRepository(entries: { file: string; value: FlowFile }[]): Finding[] {
   const out: Finding[] = [];
-  for (const [key, code] of [
-    ['uid', 'UID_DUPLICATE'],
-    ['name', 'NAME_DUPLICATE'],
-  ] as const) {
-    const groups = new Map<string, string[]>();
-    for (const e of entries) {
-      const v = e.value[key];
-      const files = groups.get(v) ?? [];
-      files.push(e.file);
-      groups.set(v, files);
-    }
-    for (const [v, files] of groups) {
-      if (files.length < 2) continue;
-      for (const file of files) {
-        const others = files.filter((f) => f !== file);
-        const list = others.length > 0 ? others.join(', ') : file;
-        out.push(finding(code, `/${key}`, file, `${key} "${v}" is also used by ${list}; ${key}s must be unique in the repository`));
+  const uids = new Map<string, string[]>();
+  for (const e of entries) uids.set(e.value.uid, [...(uids.get(e.value.uid) ?? []), e.file]);
+  for (const [uid, files] of uids) {
+    if (files.length < 2) continue;
+    for (const file of files) out.push(finding('UID_DUPLICATE', '/uid', file, `uid "${uid}" is also used by ${others(files, file)}; uids must be unique in the repository`));
+  }
+  // names grouped without case; within a group, the same name is NAME_DUPLICATE, another case NAME_CASE_CLASH
+  const names = new Map<string, { file: string; name: string }[]>();
+  for (const e of entries) {
+    const name = e.value.name;
+    const key = name.toLowerCase();
+    names.set(key, [...(names.get(key) ?? []), { file: e.file, name }]);
+  }
+  for (const group of names.values()) {
+    if (group.length < 2) continue;
+    for (const { file, name } of group) {
+      const same = group.filter((g) => g.name === name).map((g) => g.file);
+      if (same.length > 1) out.push(finding('NAME_DUPLICATE', '/name', file, `name "${name}" is also used by ${others(same, file)}; names must be unique in the repository`));
+      const clashes = group.filter((g) => g.name !== name);
+      if (clashes.length > 0) {
+        const list = clashes.map((g) => `"${g.name}" (${g.file})`).join(', ');
+        out.push(
+          finding(
+            'NAME_CASE_CLASH',
+            '/name',
+            file,
+            `name "${name}" differs only in case from ${list}; names must be unique regardless of case, as file names are on Windows and macOS, and flowreg refuses writes to either`,
+          ),
+        );
       }
     }
   }
   return out;
+}
+
+/** The files of `files` other than `file`, for messages (the file itself when it is listed twice). */
+function others(files: string[], file: string): string {
+  const rest = files.filter((f) => f !== file);
+  return rest.length > 0 ? rest.join(', ') : file;
 }

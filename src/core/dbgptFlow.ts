@@ -88,7 +88,7 @@ export function flowFileFromDbgpt(flow: unknown): FlowFile {
 /**
  * DB-GPT's Flow object for a flow file: every key of DBGPT_FLOW_KEYS in GET order, nulls explicit,
  * DB-GPT's defaults for absent keys (`state: initializing`, `source: DBGPT-WEB`, `define_type: json`,
- * `editable: true`, others null), `metadata: null`, and the derived fields from `derived`. Keys
+ * `editable: true`, others null; `editable` is false unless absent or true), `metadata: null`, and the derived fields from `derived`. Keys
  * DB-GPT does not know are left out. Values are shared with `file`, not copied.
  */
 export function dbgptFlowFromFile(file: FlowFile, derived: DerivedFields): DbgptFlow {
@@ -109,7 +109,9 @@ export function dbgptFlowFromFile(file: FlowFile, derived: DerivedFields): Dbgpt
     source_url: get('source_url', null),
     version: derived.version,
     define_type: get('define_type', 'json'),
-    editable: get('editable', true),
+    // always a boolean, and what the write guard (flowFromBody.checkEditable) says: true when absent
+    // or true; a stored value that is not a boolean (an invalid file) is served as not editable
+    editable: !Object.hasOwn(f, 'editable') || f.editable === undefined || f.editable === true,
     user_name: get('user_name', null),
     sys_code: get('sys_code', null),
     dag_id: get('dag_id', null),

@@ -57,6 +57,7 @@ export const FINDING_CODES = {
   SECRET_LITERAL: error('repository', 'A secret variable holds a literal value instead of a `${...}` reference.'),
   UID_DUPLICATE: error('repository', 'Another flow file has the same uid.'),
   NAME_DUPLICATE: error('repository', 'Another flow file has the same name.'),
+  NAME_CASE_CLASH: error('repository', 'Another flow file has a name that differs only in case (names are unique regardless of case).'),
 
   // Reported by the pre-commit hook (and `fmt --check` lists the same files): not a validation stage.
   NOT_CANONICAL: error('format', 'The file is valid but not in canonical form; `flowreg fmt` rewrites it.'),

@@ -107,7 +107,19 @@ export function checkPreconditions(uid: string, currentVersion: string, pre: Wri
   }
 }
 
-/** FLOW_NOT_EDITABLE for a flow whose file says `editable: false`. */
+/**
+ * FLOW_NOT_EDITABLE unless the stored file says `editable: true` or leaves it out (DB-GPT's
+ * default). Anything else is refused, not guessed at: `false`, and also a value that is not a
+ * boolean (`"false"`, `"no"`, `0`, null), which the validator reports and a hand edit may still
+ * have committed (the flow is then quarantined, and its file is what the write would replace).
+ */
 export function checkEditable(uid: string, file: FlowFile): void {
-  if (file.editable === false) throw new FlowregError('FLOW_NOT_EDITABLE', `Flow ${uid} is not editable`, { uid });
+  const stored: unknown = (file as unknown as JsonObject).editable;
+  if (stored === undefined || stored === true) return;
+  if (stored === false) throw new FlowregError('FLOW_NOT_EDITABLE', `Flow ${uid} is not editable`, { uid });
+  throw new FlowregError(
+    'FLOW_NOT_EDITABLE',
+    `Flow ${uid} is not editable: its file stores editable as ${JSON.stringify(stored)}, which is not a boolean; set editable: true or false in the file`,
+    { uid, editable: stored as Json },
+  );
 }

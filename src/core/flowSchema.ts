@@ -139,6 +139,15 @@ function translateError(e: ErrorObject): Finding {
       const expected = typeof parent.title === 'string' ? parent.title : 'one of the allowed forms';
       return finding('SCHEMA_TYPE', e.instancePath, `${where} must be ${expected}, found ${describe(e.data)}`);
     }
+    case 'not': {
+      // `not: {pattern, description}`: a form the value must not have, said by the description
+      const negated = (e.schema ?? {}) as SchemaNode;
+      if (typeof negated.pattern === 'string') {
+        const why = typeof negated.description === 'string' ? negated.description : `must not match ${negated.pattern}`;
+        return finding('SCHEMA_PATTERN', e.instancePath, `${where} ${why}, found ${describe(e.data)}`);
+      }
+      return finding('SCHEMA_CONSTRAINT', e.instancePath, `${where} ${e.message ?? 'is not valid'}, found ${describe(e.data)}`);
+    }
     case 'minLength':
       if (params.limit === 1) return finding('SCHEMA_CONSTRAINT', e.instancePath, `${where} must not be empty`);
       return finding('SCHEMA_CONSTRAINT', e.instancePath, `${where} ${e.message ?? 'is not valid'}, found ${describe(e.data)}`);

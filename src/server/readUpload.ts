@@ -8,17 +8,20 @@ export interface Upload {
   fields: Record<string, string>;
 }
 
+/** How many parts of a multipart upload are read; an upload with more is INVALID_INPUT naming the limit. */
+export const UPLOAD_LIMITS = { parts: 100, fields: 50, files: 10 } as const;
+
 /**
  * Reads a `multipart/form-data` request with busboy, keeping the first file of `fileField` in
  * memory (at most `limit` bytes, else PAYLOAD_TOO_LARGE) and the text fields. A request that is not
- * multipart, or breaks off, is INVALID_INPUT. The whole body is read before answering, so the
+ * multipart, breaks off, or has more parts, fields or files than UPLOAD_LIMITS is INVALID_INPUT. The whole body is read before answering, so the
  * client is never cut off mid-upload.
  */
 export function readUpload(req: IncomingMessage, fileField: string, limit: number): Promise<Upload> {
   return new Promise<Upload>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 64 * 1024, fields: 50, files: 10, parts: 100 }, defParamCharset: 'utf8' });
+      parser = busboy({ headers: req.headers, limits: { fileSize: limit, fieldSize: 64 * 1024, fields: UPLOAD_LIMITS.fields, files: UPLOAD_LIMITS.files, parts: UPLOAD_LIMITS.parts }, defParamCharset: 'utf8' });
     } catch (err) {
       const type = req.headers['content-type'] ?? 'none';
       reject(new FlowregError('INVALID_INPUT', `expected a multipart/form-data upload with a "${fileField}" file, got content type ${JSON.stringify(type)}`, { loc: 'body' }, { cause: err }));
@@ -26,6 +29,17 @@ export function readUpload(req: IncomingMessage, fileField: string, limit: numbe
     }
     const out: Upload = { file: null, fields: {} };
     let tooLarge = false;
+    // busboy skips every part past a limit without an error: the upload is refused at the end,
+    // saying which limit it broke, instead of answering as if the skipped file were missing
+    // (the parts limit, when reached, is named over the fields or files limit reached before it)
+    let overLimit: string | null = null;
+    const over = (what: string, first: boolean) => () => {
+      if (overLimit !== null && !first) return;
+      overLimit = `the multipart body has ${what}; at most ${UPLOAD_LIMITS.parts} parts (${UPLOAD_LIMITS.fields} text fields, ${UPLOAD_LIMITS.files} files) are read. Send the "${fileField}" file and only the form fields the request needs`;
+    };
+    parser.on('partsLimit', over(`more than ${UPLOAD_LIMITS.parts} parts`, true));
+    parser.on('fieldsLimit', over(`more than ${UPLOAD_LIMITS.fields} text fields`, false));
+    parser.on('filesLimit', over(`more than ${UPLOAD_LIMITS.files} files`, false));
     parser.on('file', (name, stream, info) => {
       // A body that ends mid-file fails the file stream too; the parser's own error answers it,
       // but an unhandled stream error would take the process down.
@@ -53,6 +67,7 @@ export function readUpload(req: IncomingMessage, fileField: string, limit: numbe
     });
     parser.on('close', () => {
       if (tooLarge) reject(new FlowregError('PAYLOAD_TOO_LARGE', `the uploaded file is larger than the limit of ${limit} bytes`));
+      else if (overLimit !== null) reject(new FlowregError('INVALID_INPUT', overLimit, { loc: 'body' }));
       else resolve(out);
     });
     req.on('aborted', () => reject(new FlowregError('INVALID_INPUT', 'the upload was aborted by the client', { loc: 'body' })));

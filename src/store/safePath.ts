@@ -1,16 +1,20 @@
 import { posix } from 'node:path';
+import { isWindowsReservedName } from '../core/flowPaths.ts';
 import { FlowregError } from '../errors/index.ts';
 
 /** DB-GPT's rule for flow names (its UI enforces it; flowreg enforces it everywhere). */
 export const NAME_RE = /^[a-zA-Z0-9_-]+$/;
 const MAX_ID = 128;
 
-/** Checks that `name` can be a flow name and so a file name; throws UNSAFE_PATH otherwise. */
+/** Checks that `name` can be a flow name and so a file name on any file system; throws UNSAFE_PATH otherwise. */
 export function checkFlowName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw new FlowregError('UNSAFE_PATH', 'flow name must be a non-empty string', { name });
   if (name.length > MAX_ID) throw new FlowregError('UNSAFE_PATH', `flow name is ${name.length} characters long; at most ${MAX_ID} are allowed`, { name });
   if (!NAME_RE.test(name)) {
     throw new FlowregError('UNSAFE_PATH', `flow name ${JSON.stringify(name)} may only hold letters a-z, A-Z, digits, "_" and "-"`, { name });
+  }
+  if (isWindowsReservedName(name)) {
+    throw new FlowregError('UNSAFE_PATH', `flow name ${JSON.stringify(name)} is a device name Windows reserves (CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9, in any case); its file could not be checked out on Windows`, { name });
   }
   return name;
 }

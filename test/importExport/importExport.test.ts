@@ -162,6 +162,53 @@ describe('flowreg import', () => {
     expect(run.err).toContain('in.json: name shared already exists in flows/team/other.yaml');
   });
 
+  it('refuses very deeply nested JSON with a message naming the file, exit 1, no stack trace; imports the rest', async () => {
+    const dir = tempDir();
+    const n = 100_000;
+    const deep = (inner: string): string => JSON.stringify({ flow: { uid: 'uid-d', name: 'deep', label: 'deep', flow_data: '@' } }).replace('"@"', inner);
+    writeFiles(dir, {
+      'in/deep.json': deep(`${'['.repeat(n)}${']'.repeat(n)}`),
+      'in/bare.json': `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`,
+      'in/just-over.json': deep(`${'['.repeat(63)}${']'.repeat(63)}`),
+      'in/ok.json': JSON.stringify({ flow: { uid: 'uid-ok', name: 'ok', label: 'ok' } }),
+    });
+    const run = await runCli(['import', '--dir', 'flows', 'in/deep.json', 'in/bare.json', 'in/just-over.json', 'in/ok.json'], dir);
+    expect(run.code).toBe(1);
+    expect(run.out).toBe('imported in/ok.json → flows/ok.yaml\n');
+    const why = 'nests objects and arrays more than 64 levels deep; a DB-GPT export needs far fewer, so this is not one';
+    expect(run.err.trim().split('\n')).toEqual([
+      `flowreg import: in/deep.json: ${why}`,
+      `flowreg import: in/bare.json: ${why}`,
+      `flowreg import: in/just-over.json: ${why}`,
+      'flowreg import: 3 of 4 file(s) refused',
+    ]);
+    expect(run.err).not.toMatch(/RangeError|\n\s+at /);
+    expect(readdirSync(join(dir, 'flows'))).toEqual(['ok.yaml']);
+  });
+
+  it('refuses names Windows reserves and names that differ only in case from a taken one', async () => {
+    const dir = tempDir();
+    const flow = (uid: string, name: string): string => JSON.stringify({ flow: { uid, name, label: name } });
+    writeFiles(dir, {
+      'flows/team/Chat.yaml': 'uid: other-uid\nname: Chat\nlabel: x\n',
+      'in/con.json': flow('uid-con', 'con'),
+      'in/lpt9.json': flow('uid-lpt', 'LPT9'),
+      'in/chat.json': flow('uid-chat', 'chat'),
+      'in/twin.json': flow('uid-twin', 'Twin'),
+      'in/twin2.json': flow('uid-twin2', 'twin'),
+    });
+    const run = await runCli(['import', '--dir', 'flows', 'in/con.json', 'in/lpt9.json', 'in/chat.json', 'in/twin.json', 'in/twin2.json'], dir);
+    expect(run.code).toBe(1);
+    expect(run.out).toBe('imported in/twin.json → flows/Twin.yaml\n');
+    expect(run.err.trim().split('\n')).toEqual([
+      'flowreg import: in/con.json: name "con" is a device name Windows reserves (CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9, in any case), so con.yaml could not be checked out there; rename the flow in the file',
+      'flowreg import: in/lpt9.json: name "LPT9" is a device name Windows reserves (CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9, in any case), so LPT9.yaml could not be checked out there; rename the flow in the file',
+      'flowreg import: in/chat.json: name chat already exists in flows/team/Chat.yaml (as Chat: names are unique regardless of case)',
+      'flowreg import: in/twin2.json: name twin already exists in in/twin.json earlier in this import (→ flows/Twin.yaml) (as Twin: names are unique regardless of case)',
+      'flowreg import: 4 of 5 file(s) refused',
+    ]);
+  });
+
   it('writes the modeline relative to the repository root, also in a sub-folder', async () => {
     const repo = tempRepo();
     writeFiles(repo, { 'in.json': JSON.stringify({ uid: 'u', name: 'n', label: 'l' }) });

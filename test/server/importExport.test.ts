@@ -88,6 +88,43 @@ describe('export, import and templates', () => {
     expect(expectFailure(notMultipart.body, 'E0001')).toMatch(/expected a multipart\/form-data upload/);
   });
 
+  it('answers 400, not 500, to a very deeply nested export, naming the limit', async () => {
+    const h = await harness();
+    const base = await commitCount(h.repo);
+    const n = 100_000;
+    const deep = (inner: string): Buffer => Buffer.from(JSON.stringify({ flow: { uid: 'uid-d', name: 'deep', label: 'deep', flow_data: '@' } }).replace('"@"', inner));
+    for (const file of [deep(`${'['.repeat(n)}${']'.repeat(n)}`), deep(`${'['.repeat(63)}${']'.repeat(63)}`), Buffer.from(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`)]) {
+      for (const save of ['false', 'true']) {
+        const res = await request(h.app).post(`${V2}/flow/import`).field('save_flow', save).attach('file', file, 'deep.json').expect(400);
+        expect(expectFailure(res.body, 'E0001')).toBe('body:the body nests more than 64 levels of objects and arrays; a flow needs far fewer;');
+      }
+    }
+    expect(await commitCount(h.repo)).toBe(base);
+  });
+
+  it('refuses an upload with more parts, fields or files than it reads with 400 naming the limit, not "Field required: file"', async () => {
+    const h = await harness();
+    const base = await commitCount(h.repo);
+    const file = join(CORPUS_DIR, corpusFiles()[0] as string);
+    const limits = 'at most 100 parts (50 text fields, 10 files) are read. Send the "file" file and only the form fields the request needs;';
+    const withFields = (n: number): request.Test => {
+      let req = request(h.app).post(`${V2}/flow/import`);
+      for (let i = 0; i < n; i++) req = req.field(`f${i}`, 'x');
+      return req.attach('file', file);
+    };
+    const parts = await withFields(120).expect(400);
+    expect(expectFailure(parts.body, 'E0001')).toBe(`body:the multipart body has more than 100 parts; ${limits}`);
+    const fields = await withFields(60).expect(400);
+    expect(expectFailure(fields.body, 'E0001')).toBe(`body:the multipart body has more than 50 text fields; ${limits}`);
+    let many = request(h.app).post(`${V2}/flow/import`);
+    for (let i = 0; i < 11; i++) many = many.attach(`other${i}`, Buffer.from('{}'), `other${i}.json`);
+    const files = await many.attach('file', file).expect(400);
+    expect(expectFailure(files.body, 'E0001')).toBe(`body:the multipart body has more than 10 files; ${limits}`);
+    // within the limits the same upload is read
+    await withFields(49).expect(200);
+    expect(await commitCount(h.repo)).toBe(base);
+  });
+
   it('serves the templates folder, paginated, with fresh uids each call', async () => {
     const files: Record<string, string> = {};
     for (const name of corpusFiles()) files[`templates/${name}`] = readFileSync(join(CORPUS_DIR, name), 'utf8');

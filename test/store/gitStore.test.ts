@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
-import { flowPath } from '../../src/store/safePath.ts';
+import { checkFlowName, flowPath } from '../../src/store/safePath.ts';
 import { checkPreconditions } from '../../src/core/flowFromBody.ts';
 import type { FlowFile } from '../../src/core/types.ts';
 import { smallFlow } from '../helpers/flows.ts';
@@ -159,6 +159,23 @@ describe('GitStore writes', () => {
     expect(await code(store.write(create(smallFlow('a\u0000b', 'x'))))).toBe('INVALID_INPUT');
     expect(git(dir, ['rev-list', '--count', 'HEAD'])).toBe('1');
     expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('refuses the device names Windows reserves, in any case: the validator first, the safe-path check behind it', async () => {
+    const dir = tempRepo();
+    const store = await open(dir);
+    for (const name of ['CON', 'nul', 'COM1', 'lpt9', 'AUX', 'PRN']) {
+      expect(await code(store.write(create(smallFlow(`u-${name}`, name))))).toBe('FLOW_INVALID');
+      expect(await code(Promise.resolve().then(() => checkFlowName(name)))).toBe('UNSAFE_PATH');
+      expect(await code(Promise.resolve().then(() => flowPath('flows', 'team', name.toLowerCase())))).toBe('UNSAFE_PATH');
+    }
+    expect(() => checkFlowName('CON.txt')).toThrow(/may only hold/);
+    expect(() => checkFlowName('lpt9')).toThrow('flow name "lpt9" is a device name Windows reserves (CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9, in any case); its file could not be checked out on Windows');
+    expect(checkFlowName('console')).toBe('console');
+    expect(checkFlowName('com10')).toBe('com10');
+    expect((await store.write(create(smallFlow('u-ok', 'CONSOLE')))).commit).not.toBeNull();
+    expect(git(dir, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(git(dir, ['ls-files', 'flows'])).toBe('flows/CONSOLE.yaml');
   });
 
   it('lands 20 concurrent writes as 20 commits', async () => {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_SCHEMA_ID, flowSchema, laxBool, laxInt, readablePath } from '../../src/core/flowSchema.ts';
-import { validateFlowValue } from '../../src/core/validateFlow.ts';
+import { isWindowsReservedName } from '../../src/core/flowPaths.ts';
+import { validateFlowText, validateFlowValue } from '../../src/core/validateFlow.ts';
 import type { Finding, JsonObject } from '../../src/core/types.ts';
 import { baseFlow, dataOf, type TestFlow } from './flows.ts';
 
@@ -85,6 +86,38 @@ describe('flowSchema.check', () => {
     expect(brief(flowSchema.check(flow))).toEqual(['SCHEMA_PATTERN /name', 'SCHEMA_CONSTRAINT /label']);
   });
 
+  it('refuses the device names Windows reserves as flow names, in any case, with a message that says why', () => {
+    for (const name of ['CON', 'con', 'nul', 'NUL', 'Aux', 'PRN', 'COM1', 'com0', 'lpt9', 'LpT3']) {
+      const flow = baseFlow();
+      flow.name = name;
+      const fs = flowSchema.check(flow);
+      expect(brief(fs)).toEqual(['SCHEMA_PATTERN /name']);
+      expect(fs[0]?.message).toBe(
+        `name must not be a device name Windows reserves (CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9, in any case): the file <name>.yaml could not be checked out on Windows, found string "${name}"`,
+      );
+      expect(isWindowsReservedName(name)).toBe(true);
+      expect(isWindowsReservedName(`${name}.yaml`)).toBe(true);
+    }
+    // a name with a dot already breaks the name pattern: one finding, not two
+    const dotted = baseFlow();
+    dotted.name = 'CON.txt';
+    expect(brief(flowSchema.check(dotted))).toEqual(['SCHEMA_PATTERN /name']);
+    // names that only start or end like one are fine
+    for (const name of ['CONSOLE', 'icon', 'nul_flow', 'com10', 'LPT', 'auxiliary', 'com-1']) {
+      const flow = baseFlow();
+      flow.name = name;
+      expect(flowSchema.check(flow)).toEqual([]);
+      expect(isWindowsReservedName(name)).toBe(false);
+    }
+  });
+
+  it('places the reserved-name finding of a file at the name, with line and column', () => {
+    const text = ['uid: u-1', 'name: lpt9', 'label: printer', 'define_type: python', ''].join('\n');
+    const { value, findings } = validateFlowText(text, { file: 'flows/lpt9.yaml' });
+    expect(value).toBeUndefined();
+    expect(findings.map((f) => `${f.code} ${f.line}:${f.col}`)).toEqual(['SCHEMA_PATTERN 2:7']);
+  });
+
   it('requires flow_data when define_type is json or absent, not for python flows', () => {
     const { flow_data: _graph, ...flow } = baseFlow();
     expect(brief(flowSchema.check(flow))).toEqual(['SCHEMA_REQUIRED /flow_data']);
@@ -125,8 +158,6 @@ describe('flowSchema.check', () => {
     it.each([
       ['width "320"', (f: TestFlow) => (nodes(f)[0]!.width = '320')],
       ['width 320.0 and " 7 "', (f: TestFlow) => Object.assign(nodes(f)[0]!, { width: 320.0, height: ' 7 ' })],
-      ['editable "yes"', (f: TestFlow) => (f.editable = 'yes')],
-      ['editable 0', (f: TestFlow) => (f.editable = 0)],
       ['zoom "1e3"', (f: TestFlow) => (f.flow_data.viewport.zoom = '1e3')],
       ['optional "OFF"', (f: TestFlow) => (paramsOf(nodes(f)[1])[1]!.optional = 'OFF')],
       ['source_order "0"', (f: TestFlow) => (f.flow_data.edges[0]!.source_order = '0')],
@@ -140,6 +171,12 @@ describe('flowSchema.check', () => {
       ['width 320.5', (f: TestFlow) => (nodes(f)[0]!.width = 320.5), 'flow_data.nodes[0].width must be an integer, found number 320.5'],
       ['width "1e3"', (f: TestFlow) => (nodes(f)[0]!.width = '1e3'), 'flow_data.nodes[0].width must be an integer, found string "1e3"'],
       ['editable 2', (f: TestFlow) => (f.editable = 2), 'editable must be a boolean, found number 2'],
+      // editable is strict, unlike DB-GPT: the REST API's write guard reads it (flowFromBody.checkEditable)
+      ['editable "yes"', (f: TestFlow) => (f.editable = 'yes'), 'editable must be a boolean, found string "yes"'],
+      ['editable "false"', (f: TestFlow) => (f.editable = 'false'), 'editable must be a boolean, found string "false"'],
+      ['editable "no"', (f: TestFlow) => (f.editable = 'no'), 'editable must be a boolean, found string "no"'],
+      ['editable "off"', (f: TestFlow) => (f.editable = 'off'), 'editable must be a boolean, found string "off"'],
+      ['editable 0', (f: TestFlow) => (f.editable = 0), 'editable must be a boolean, found number 0'],
       ['editable null', (f: TestFlow) => (f.editable = null), 'editable must be a boolean, found null'],
       ['zoom "wide"', (f: TestFlow) => (f.flow_data.viewport.zoom = 'wide'), 'flow_data.viewport.zoom must be a number, found string "wide"'],
     ])('%s is rejected with one SCHEMA_TYPE finding', (_label, mutate, message) => {

@@ -3,9 +3,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { flowFileFromDbgpt } from '../../core/dbgptFlow.ts';
 import { formatFlow } from '../../core/formatFlow.ts';
+import { isWindowsReservedName } from '../../core/flowPaths.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
 import { schemaRefFor } from '../../core/schemaRef.ts';
 import { isFlowregError } from '../../errors/index.ts';
+import { checkJsonDepth, MAX_BODY_DEPTH } from '../../server/jsonBody.ts';
 import { EXIT } from '../CliIo.ts';
 import { displayPath, findFlowFiles, findRepoRoot } from '../flowFiles.ts';
 import type { CommandFactory } from './index.ts';
@@ -18,6 +20,18 @@ const FLOW_NAME_RE = /^[a-zA-Z0-9_-]+$/;
 interface Holder {
   source: string;
   target: string;
+  /** The name it holds, as spelled there. */
+  name: string;
+}
+
+/** Names are compared without case, as the validator (NAME_CASE_CLASH) and the store (NAME_TAKEN) do. */
+function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/** The refusal of an input that overflowed the stack after all (the depth check should have caught it). */
+function tooDeep(err: RangeError): string {
+  return `nested too deeply to import (${err.message})`;
 }
 
 function describeHolder(h: Holder, run: boolean): string {
@@ -45,9 +59,9 @@ export const importCommand: CommandFactory = (io, exit) =>
           const parsed = parseYaml(readFileSync(abs, 'utf8'));
           const value = parsed.value;
           if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-          const holder = { source: displayPath(io.cwd, abs), target: displayPath(io.cwd, abs), run: false };
+          const holder = { source: displayPath(io.cwd, abs), target: displayPath(io.cwd, abs), run: false, name: typeof value.name === 'string' ? value.name : '' };
           if (typeof value.uid === 'string' && !uids.has(value.uid)) uids.set(value.uid, holder);
-          if (typeof value.name === 'string' && !names.has(value.name)) names.set(value.name, holder);
+          if (typeof value.name === 'string' && !names.has(nameKey(value.name))) names.set(nameKey(value.name), holder);
         }
       }
       let failed = 0;
@@ -58,24 +72,45 @@ export const importCommand: CommandFactory = (io, exit) =>
       for (const given of files) {
         const abs = resolve(io.cwd, given);
         const input = displayPath(io.cwd, abs);
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(abs);
+        } catch (err) {
+          refuse(input, `cannot read: ${(err as Error).message}`);
+          continue;
+        }
+        // the same depth limit as the REST import: deeper input would overflow the stack of every
+        // step that recurses (canonical form, YAML); a DB-GPT export nests about a dozen levels
+        try {
+          checkJsonDepth(bytes);
+        } catch (err) {
+          if (!isFlowregError(err, 'INVALID_INPUT')) throw err;
+          refuse(input, `nests objects and arrays more than ${MAX_BODY_DEPTH} levels deep; a DB-GPT export needs far fewer, so this is not one`);
+          continue;
+        }
         let raw: unknown;
         try {
-          raw = JSON.parse(readFileSync(abs, 'utf8'));
+          raw = JSON.parse(bytes.toString('utf8'));
         } catch (err) {
-          refuse(input, err instanceof SyntaxError ? `not valid JSON: ${err.message}` : `cannot read: ${(err as Error).message}`);
+          refuse(input, err instanceof SyntaxError ? `not valid JSON: ${err.message}` : `cannot parse: ${(err as Error).message}`);
           continue;
         }
         let flow;
         try {
           flow = flowFileFromDbgpt(raw);
         } catch (err) {
-          if (!isFlowregError(err, 'INVALID_INPUT')) throw err;
-          refuse(input, err.message);
+          if (err instanceof RangeError) refuse(input, tooDeep(err));
+          else if (isFlowregError(err, 'INVALID_INPUT')) refuse(input, err.message);
+          else throw err;
           continue;
         }
         const { uid, name } = flow;
         if (!FLOW_NAME_RE.test(name)) {
           refuse(input, `name ${JSON.stringify(name)} does not match ^[a-zA-Z0-9_\\-]+$ (letters, digits, _ and - only); rename the flow in the file`);
+          continue;
+        }
+        if (isWindowsReservedName(name)) {
+          refuse(input, `name ${JSON.stringify(name)} is a device name Windows reserves (CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9, in any case), so ${name}.yaml could not be checked out there; rename the flow in the file`);
           continue;
         }
         const target = join(dir, `${name}.yaml`);
@@ -85,22 +120,28 @@ export const importCommand: CommandFactory = (io, exit) =>
           refuse(input, `uid ${uid} already exists in ${describeHolder(byUid, byUid.run)}`);
           continue;
         }
-        const byName = names.get(name);
+        const byName = names.get(nameKey(name));
         if (byName !== undefined) {
-          refuse(input, `name ${name} already exists in ${describeHolder(byName, byName.run)}`);
+          refuse(input, `name ${name} already exists in ${describeHolder(byName, byName.run)}${byName.name === name ? '' : ` (as ${byName.name}: names are unique regardless of case)`}`);
           continue;
         }
         if (existsSync(target)) {
           refuse(input, `${shown} already exists (it holds another flow or does not parse)`);
           continue;
         }
-        const rel = relative(root, target).split(sep).join('/');
-        const text = formatFlow(flow, { schemaRef: schemaRefFor(rel) });
+        let text: string;
+        try {
+          text = formatFlow(flow, { schemaRef: schemaRefFor(relative(root, target).split(sep).join('/')) });
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err;
+          refuse(input, tooDeep(err));
+          continue;
+        }
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, text, { flag: 'wx' });
-        const holder = { source: input, target: shown, run: true };
+        const holder = { source: input, target: shown, run: true, name };
         uids.set(uid, holder);
-        names.set(name, holder);
+        names.set(nameKey(name), holder);
         io.stdout(`imported ${input} → ${shown}\n`);
       }
       if (failed > 0) io.stderr(`flowreg import: ${failed} of ${files.length} file(s) refused\n`);
