@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
-import { SERVE_OPTIONS, type OptionSpecFor, type ParseContext, type ServeConfig } from './serveOptions.ts';
+import { remoteCredentials } from './remoteCredentials.ts';
+import { REMOTE_TOKEN_ENV, SERVE_OPTIONS, type OptionSpecFor, type ParseContext, type ServeConfig } from './serveOptions.ts';
 
 /** The file read from the repository root when no config file is named. */
 export const DEFAULT_CONFIG_FILE = 'flowreg.config.json';
@@ -58,6 +59,15 @@ function resolveOption<K extends keyof ServeConfig>(spec: OptionSpecFor<K>, src:
   return spec.fallback(src.cwd, repo);
 }
 
+/** Where option `spec`'s value comes from, as messages name it (flag, variable or file key); its flag for a default. */
+function sourceOf<K extends keyof ServeConfig>(spec: OptionSpecFor<K>, src: ConfigSources, file: FileValues | null): string {
+  const flag = spec.flag.split(' ')[0] as string;
+  if (src.flags[spec.key] !== undefined) return flag;
+  if (envValue(src.env, spec.env) !== undefined) return spec.env;
+  if (file !== null && spec.inFile !== false && Object.hasOwn(file.values, spec.key)) return `config file ${file.path}: ${spec.key}`;
+  return flag;
+}
+
 function spec<K extends keyof ServeConfig>(key: K): OptionSpecFor<K> {
   return SERVE_OPTIONS.find((o) => o.key === key) as unknown as OptionSpecFor<K>;
 }
@@ -86,5 +96,16 @@ export function loadServeConfig(src: ConfigSources): ServeConfig {
     if (option.key === 'config' || option.key === 'repo') continue;
     out[option.key] = resolveOption<typeof option.key>(option, src, file, repo);
   }
-  return out as ServeConfig;
+  // the remote's credentials: out of its URL, from the token variable or the token file
+  const config = out as ServeConfig;
+  return {
+    ...config,
+    ...remoteCredentials({
+      remote: config.remote,
+      remoteWhere: sourceOf(spec('remote'), src, file),
+      token: envValue(src.env, REMOTE_TOKEN_ENV),
+      tokenFile: config.remoteTokenFile,
+      tokenFileWhere: sourceOf(spec('remoteTokenFile'), src, file),
+    }),
+  };
 }

@@ -27,8 +27,8 @@ function entry(text: string, where: string): ApiKey {
 /**
  * API keys from DB-GPT's comma-separated form (`k1,k2`), named entries (`alice=k1,bob=k2`, mixed
  * freely), a JSON array of such entries, or a JSON object `{ "alice": "k1" }`. Blank entries of a
- * comma list are skipped as DB-GPT's own parser tolerates them; an empty key, a bad name or a key
- * given twice is a USAGE error naming `where`.
+ * comma list are skipped as DB-GPT's own parser tolerates them; no key at all (`""`, `","`, `" "`,
+ * `[]`, `{}`), an empty key, a bad name or a key given twice is a USAGE error naming `where`.
  */
 export function parseApiKeys(raw: unknown, where: string): ApiKey[] {
   let keys: ApiKey[];
@@ -50,6 +50,11 @@ export function parseApiKeys(raw: unknown, where: string): ApiKey[] {
     });
   } else {
     throw new FlowregError('USAGE', `${where}: expected "k1,k2" or "name=key" entries, a list of them, or an object {"name": "key"}`);
+  }
+  // An empty list would start the daemon without authentication: a `--api-keys "$KEYS"` whose
+  // variable is unset, or `,` left by a template, must not silently turn auth off.
+  if (keys.length === 0) {
+    throw new FlowregError('USAGE', `${where}: the list of API keys is empty, which would turn authentication off; give at least one key, or leave the option out to run without authentication`);
   }
   const seen = new Set<string>();
   for (const k of keys) {

@@ -1,7 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
-import { FlowregError } from '../errors/index.ts';
+import { FlowregError, redactCredentials } from '../errors/index.ts';
 import { parseApiKeys, type ApiKey } from './parseApiKeys.ts';
+
+/** The environment variable holding the remote's token itself (it has no flag: a flag is seen in the process list). */
+export const REMOTE_TOKEN_ENV = 'FLOWREG_REMOTE_TOKEN';
+
+/** The user name sent with a token when the remote's URL names none (GitHub's; GitLab and Gitea take any). */
+export const DEFAULT_TOKEN_USER = 'x-access-token';
 
 /** pino's levels; `silent` logs nothing. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -28,8 +34,15 @@ export interface ServeConfig {
   committer: { name: string; email: string } | null;
   /** The config file that was read, null when none. */
   config: string | null;
-  /** Remote to sync with (http or https URL); null: none. */
+  /** Remote to sync with (http or https URL, without credentials: those are in `remoteAuth`); null: none. */
   remote: string | null;
+  /** Absolute path of the file holding the remote's token; null: none. */
+  remoteTokenFile: string | null;
+  /**
+   * HTTP Basic credentials of the remote, from FLOWREG_REMOTE_TOKEN, the token file or the URL's
+   * `user:password@` (taken out of it); null: none. Not an option of its own (see loadServeConfig).
+   */
+  remoteAuth: { username: string; password: string } | null;
   /** Branch served, fetched and pushed. */
   branch: string;
   /** Seconds between fetches of the remote (0: only on webhook). */
@@ -298,15 +311,32 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     defaultText: 'none',
     fallback: () => null,
     parse: (raw, ctx) => {
-      const url = text(raw, ctx, 'an http(s) URL of a git repository');
+      // a URL may hold credentials: messages show it without them
+      const given = typeof raw === 'string' ? redactCredentials(raw) : raw;
+      if (typeof raw !== 'string' || raw.trim() === '') throw usage(ctx, `expected an http(s) URL of a git repository, got ${shown(given)}`);
+      const url = raw.trim();
       let parsed: URL;
       try {
         parsed = new URL(url);
       } catch {
-        throw usage(ctx, `expected an http(s) URL of a git repository, got ${shown(raw)}`);
+        throw usage(ctx, `expected an http(s) URL of a git repository, got ${shown(given)}`);
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usage(ctx, `only http and https remotes are supported (isomorphic-git), got ${shown(raw)}`);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usage(ctx, `only http and https remotes are supported (isomorphic-git), got ${shown(given)}`);
       return url;
+    },
+  },
+  {
+    key: 'remoteTokenFile',
+    flag: '--remote-token-file <file>',
+    env: 'FLOWREG_REMOTE_TOKEN_FILE',
+    group: 'sync',
+    description: `file holding the remote's access token (one line), sent as HTTP Basic auth; or give the token itself in ${REMOTE_TOKEN_ENV}. The user name is the URL's (https://user@host/…), else ${DEFAULT_TOKEN_USER}`,
+    defaultText: 'none',
+    fallback: () => null,
+    parse: (raw, ctx) => {
+      const file = resolve(ctx.base, text(raw, ctx, 'a file path'));
+      if (!existsSync(file) || !statSync(file).isFile()) throw usage(ctx, `no such token file: ${file}`);
+      return file;
     },
   },
   {

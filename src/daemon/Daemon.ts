@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { ServeConfig } from '../config/serveOptions.ts';
-import { FlowregError } from '../errors/index.ts';
+import { FlowregError, redactCredentials } from '../errors/index.ts';
 import { createApp } from '../server/createApp.ts';
 import { FlowService } from '../service/FlowService.ts';
 import type { SyncApi } from '../service/FlowServiceApi.ts';
@@ -60,7 +60,7 @@ export class Daemon {
       flowsDir: c.flowsDir,
       ...(c.templatesDir !== null ? { templatesDir: c.templatesDir } : {}),
       ...(c.committer !== null ? { committer: c.committer } : {}),
-      ...(c.remote !== null ? { remote: { url: c.remote, branch: c.branch } } : {}),
+      ...(c.remote !== null ? { remote: { url: c.remote, branch: c.branch, ...(c.remoteAuth !== null ? { auth: c.remoteAuth } : {}) } } : {}),
       writeMode: c.writeMode,
       onListenerError: (err) => this.logger.warn({ err }, 'a subscriber of the flow changes failed'),
     });
@@ -115,7 +115,7 @@ export class Daemon {
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const address = { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
-    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote, branch: c.branch, writeMode: c.writeMode }, 'listening');
+    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote === null ? null : redactCredentials(c.remote), remoteCredentials: c.remoteAuth !== null, branch: c.branch, writeMode: c.writeMode }, 'listening');
     return address;
   }
 

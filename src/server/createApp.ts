@@ -13,6 +13,7 @@ import { Metrics } from './Metrics.ts';
 import { openApiDocument, type RouteGroup } from './openApiDocument.ts';
 import { ROOT_ROUTES } from './rootRoutes.ts';
 import { ROUTES, type RouteContext, type RouteSpec } from './routes.ts';
+import { WebhookGate } from './webhookGate.ts';
 
 /** The prefixes DB-GPT mounts its flow service under; flowreg serves every route under both. */
 export const API_PREFIXES = ['/api/v2/serve/awel', '/api/v1/serve/awel'] as const;
@@ -61,6 +62,7 @@ export function createApp(opts: AppOptions): Express {
     flowsDir: opts.flowsDir ?? 'flows',
     openApi: () => (document ??= openApiDocument(groups)),
     sync: opts.sync ?? null,
+    webhook: new WebhookGate(),
   };
 
   const app = express();

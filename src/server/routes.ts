@@ -13,6 +13,7 @@ import type { Metrics } from './Metrics.ts';
 import { ref } from './openApiSchemas.ts';
 import { QueryReader } from './QueryReader.ts';
 import { readUpload } from './readUpload.ts';
+import { WebhookGate } from './webhookGate.ts';
 
 /** What route handlers work with. */
 export interface RouteContext {
@@ -26,6 +27,8 @@ export interface RouteContext {
   openApi: () => JsonObject;
   /** Sync status and the webhook's fetch (null: no sync wired, e.g. in a test app). */
   sync: SyncApi | null;
+  /** The webhook's delivery ids already accepted, and its one-running-one-queued fetches. */
+  webhook: WebhookGate;
 }
 
 /** One documented query, path or header parameter. */
@@ -627,7 +630,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/sync/webhook',
     operationId: 'syncWebhook',
     summary:
-      'Push webhook of GitHub or Gitea: verified with HMAC-SHA256 (`X-Hub-Signature-256: sha256=<hex>` or `X-Gitea-Signature`) and the configured secret instead of an API key; a push to the served branch fetches and fast-forwards before answering.',
+      'Push webhook of GitHub or Gitea: verified with HMAC-SHA256 (`X-Hub-Signature-256: sha256=<hex>` or `X-Gitea-Signature`) and the configured secret instead of an API key; a push to the served branch fetches and fast-forwards before answering. Each delivery id (`X-GitHub-Delivery`, `X-Gitea-Delivery`, `X-Gitlab-Event-UUID`) is acted on once: a repeated one answers `duplicate: true` without fetching. Webhook fetches run one at a time, with at most one more queued that later calls share.',
     tag: 'sync',
     envelope: true,
     auth: false,
@@ -635,6 +638,7 @@ export const ROUTES: RouteSpec[] = [
     params: [
       { name: 'X-Hub-Signature-256', in: 'header', description: 'sha256=<hex HMAC-SHA256 of the body with the webhook secret>', schema: { type: 'string' } },
       { name: 'X-GitHub-Event', in: 'header', description: 'push or ping (X-Gitea-Event also accepted).', schema: { type: 'string' } },
+      { name: 'X-GitHub-Delivery', in: 'header', description: 'id of the delivery (X-Gitea-Delivery, X-Gogs-Delivery and X-Gitlab-Event-UUID also accepted); a delivery already received is answered as a duplicate and not acted on.', schema: { type: 'string' } },
     ],
     data: { type: 'object' },
     errors: [400, 401],
@@ -644,30 +648,47 @@ export const ROUTES: RouteSpec[] = [
       const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       verifySignature(body, sync.webhookSecret, req.header('x-hub-signature-256') ?? (req.header('x-gitea-signature') ? `sha256=${req.header('x-gitea-signature')}` : undefined));
       const event = req.header('x-github-event') ?? req.header('x-gitea-event') ?? 'push';
-      if (event === 'ping') {
-        send(res, { event, fetched: false });
+      // only a signed call is remembered: an unsigned one cannot make a real delivery look replayed
+      const delivery = WebhookGate.deliveryOf((name) => req.header(name));
+      if (delivery !== null && !ctx.webhook.claim(delivery)) {
+        send(res, { event, fetched: false, duplicate: true, delivery, reason: `delivery ${delivery} was already received; each delivery is acted on once` });
         return;
       }
-      if (event !== 'push') {
-        send(res, { event, fetched: false, reason: `only push events trigger a fetch, this was "${event}"` });
-        return;
-      }
-      if (!sync.hasRemote) throw new FlowregError('NOT_SUPPORTED', 'a push webhook needs a remote: start flowreg with --remote <url>');
-      let ref: unknown;
       try {
-        ref = (JSON.parse(body.toString('utf8')) as { ref?: unknown }).ref;
-      } catch {
-        throw new FlowregError('INVALID_INPUT', 'the push event is not JSON (configure the webhook with content type application/json)', { loc: 'body' });
+        await webhookEvent(ctx, sync, event, body, res);
+      } catch (err) {
+        // a delivery that failed may be sent again
+        if (delivery !== null) ctx.webhook.release(delivery);
+        throw err;
       }
-      if (ref !== `refs/heads/${sync.branch}`) {
-        send(res, { event, fetched: false, reason: `the push was to ${String(ref)}, flowreg serves refs/heads/${sync.branch}` });
-        return;
-      }
-      const changed = await sync.fetchNow();
-      send(res, { event, fetched: true, changed });
     },
   },
 ];
+
+/** Acts on a signed, new webhook call: a push to the served branch fetches (through the gate). */
+async function webhookEvent(ctx: RouteContext, sync: SyncApi, event: string, body: Buffer, res: Response): Promise<void> {
+  if (event === 'ping') {
+    send(res, { event, fetched: false });
+    return;
+  }
+  if (event !== 'push') {
+    send(res, { event, fetched: false, reason: `only push events trigger a fetch, this was "${event}"` });
+    return;
+  }
+  if (!sync.hasRemote) throw new FlowregError('NOT_SUPPORTED', 'a push webhook needs a remote: start flowreg with --remote <url>');
+  let ref: unknown;
+  try {
+    ref = (JSON.parse(body.toString('utf8')) as { ref?: unknown }).ref;
+  } catch {
+    throw new FlowregError('INVALID_INPUT', 'the push event is not JSON (configure the webhook with content type application/json)', { loc: 'body' });
+  }
+  if (ref !== `refs/heads/${sync.branch}`) {
+    send(res, { event, fetched: false, reason: `the push was to ${String(ref)}, flowreg serves refs/heads/${sync.branch}` });
+    return;
+  }
+  const changed = await ctx.webhook.fetch(() => sync.fetchNow());
+  send(res, { event, fetched: true, changed });
+}
 
 /** Checks a webhook's `sha256=<hex>` HMAC of the raw body in constant time; UNAUTHORIZED otherwise. */
 function verifySignature(body: Buffer, secret: string, header: string | undefined): void {

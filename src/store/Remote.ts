@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { FlowregError } from '../errors/index.ts';
+import { FlowregError, redactCredentials } from '../errors/index.ts';
 import { readRef, writeRefFile } from './refs.ts';
 import { WriteQueue } from './writeQueue.ts';
 
@@ -16,6 +16,36 @@ export interface RemoteOptions {
   name?: string;
   /** Extra HTTP headers (for example an Authorization header for a private remote). */
   headers?: Record<string, string>;
+  /**
+   * HTTP Basic credentials (a token is the password), sent with every request. Credentials written
+   * in `url` (`https://user:token@host/…`) are taken out of it into this; when both are given,
+   * these win.
+   */
+  auth?: RemoteAuth;
+}
+
+/** HTTP Basic credentials of a remote. */
+export interface RemoteAuth {
+  username: string;
+  password: string;
+}
+
+/**
+ * `url` without its user name and password, and those as credentials (null when it has none). The
+ * URL without them is what flowreg shows, logs, quotes in messages and records in .git/config.
+ */
+export function withoutCredentials(url: string): { url: string; auth: RemoteAuth | null } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url: redactCredentials(url), auth: null };
+  }
+  if (parsed.username === '' && parsed.password === '') return { url, auth: null };
+  const auth = { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, auth };
 }
 
 /**
@@ -45,15 +75,23 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+function httpStatus(err: unknown): number | undefined {
+  const data = (err as { data?: { statusCode?: unknown } }).data;
+  return typeof data?.statusCode === 'number' ? data.statusCode : undefined;
+}
+
 /**
  * The network side of sync, over isomorphic-git's smart-HTTP client: clone, fetch the branch,
  * push a commit to a branch. Knows nothing of flows; the store decides what to push and when.
  */
 export class Remote {
+  /** The remote's URL without credentials: shown in the status, messages and .git/config. */
   readonly url: string;
   readonly branch: string;
   readonly name: string;
   private readonly headers: Record<string, string>;
+  /** What must never appear in a message: the password (or a token given as the user name). */
+  private readonly secrets: string[];
   private cache = {};
   private readonly fs: { promises: typeof fs.promises };
   /** Network operations, one at a time, so the remote head below moves in the order they finish. */
@@ -69,15 +107,35 @@ export class Remote {
     private readonly dir: string,
     opts: RemoteOptions,
   ) {
-    this.url = opts.url;
+    const split = withoutCredentials(opts.url);
+    this.url = split.url;
     this.branch = opts.branch;
     this.name = opts.name ?? 'origin';
-    this.headers = opts.headers ?? {};
+    this.headers = { ...opts.headers };
+    const auth = opts.auth ?? split.auth;
+    this.secrets = auth === null ? [] : [auth.password, ...(auth.password === '' ? [auth.username] : [])].filter((x) => x !== '');
+    // sent from the first request on, as isomorphic-git does with credentials in the URL
+    if (auth !== null) this.headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     this.fs = atomicFs(join(dir, '.git'));
   }
 
   private get gitdir(): string {
     return join(this.dir, '.git');
+  }
+
+  /** `text` without the remote's credentials (for messages that quote an error of the remote). */
+  redact(text: string): string {
+    return redactCredentials(text, this.secrets);
+  }
+
+  /** An error of isomorphic-git as a message: credentials removed, a refusal of them explained. */
+  private explain(err: unknown): string {
+    const text = this.redact(describe(err));
+    const status = httpStatus(err);
+    if (status !== 401 && status !== 403) return text;
+    return this.secrets.length > 0 || this.headers.Authorization !== undefined
+      ? `${text}: the remote refused the credentials given (check the token and its access to the repository)`
+      : `${text}: the remote asks for credentials and none were given (a token in FLOWREG_REMOTE_TOKEN or --remote-token-file, see docs/sync.md)`;
   }
 
   /** Runs `task` while no fetch, push or clone runs (for work that moves pack files). */
@@ -114,7 +172,7 @@ export class Remote {
         await this.configure();
         return;
       }
-      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot clone ${this.url}: ${describe(err)}`, { url: this.url }, { cause: err });
+      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot clone ${this.url}: ${this.explain(err)}`, { url: this.url }, { cause: err });
       throw err;
     }
   }
@@ -191,8 +249,8 @@ export class Remote {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'NotFoundError' || /Could not find/.test(describe(err))) return null;
-      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot fetch from ${this.url}: ${describe(err)}`, { url: this.url }, { cause: err });
-      throw new FlowregError('REMOTE_UNREACHABLE', `fetch from ${this.url} failed: ${describe(err)}`, { url: this.url }, { cause: err });
+      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot fetch from ${this.url}: ${this.explain(err)}`, { url: this.url }, { cause: err });
+      throw new FlowregError('REMOTE_UNREACHABLE', `fetch from ${this.url} failed: ${this.explain(err)}`, { url: this.url }, { cause: err });
     }
   }
 
@@ -220,8 +278,8 @@ export class Remote {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'PushRejectedError' || code === 'GitPushError') return 'rejected';
-      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot push to ${this.url}: ${describe(err)}; nothing was written`, { url: this.url }, { cause: err });
-      throw new FlowregError('REMOTE_UNREACHABLE', `push to ${this.url} failed: ${describe(err)}; nothing was written`, { url: this.url }, { cause: err });
+      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot push to ${this.url}: ${this.explain(err)}; nothing was written`, { url: this.url }, { cause: err });
+      throw new FlowregError('REMOTE_UNREACHABLE', `push to ${this.url} failed: ${this.explain(err)}; nothing was written`, { url: this.url }, { cause: err });
     }
     if (remoteBranch === this.branch) {
       writeRefFile(this.gitdir, this.trackingRef, commit);

@@ -48,7 +48,8 @@ export class RemoteSync {
       this.lastFetch = { time: this.now(), error: null };
       return head;
     } catch (err) {
-      this.lastFetch = { time: this.now(), error: err instanceof Error ? err.message : String(err) };
+      // shown by the status endpoint: an error of isomorphic-git may quote the remote's URL
+      this.lastFetch = { time: this.now(), error: this.remote.redact(err instanceof Error ? err.message : String(err)) };
       throw err;
     }
   }

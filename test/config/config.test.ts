@@ -50,6 +50,8 @@ describe('loadServeConfig', () => {
       apiKeys: [],
       logLevel: 'info',
       remote: null,
+      remoteTokenFile: null,
+      remoteAuth: null,
       branch: 'main',
       fetchInterval: 30,
       webhookSecret: null,
@@ -65,6 +67,33 @@ describe('loadServeConfig', () => {
     for (const [k, v] of [['FLOWREG_REMOTE', 'ssh://git@host/x.git'], ['FLOWREG_BRANCH', 'a..b'], ['FLOWREG_FETCH_INTERVAL', '-1'], ['FLOWREG_WRITE_MODE', 'pr'], ['FLOWREG_WATCH', 'maybe']] as const) {
       expect(() => loadServeConfig({ ...sources(repo), env: { [k]: v } })).toThrow(new RegExp(k));
     }
+  });
+
+  it('takes the remote token from FLOWREG_REMOTE_TOKEN or a token file, and credentials out of the URL', () => {
+    const dir = realpathSync(tempDir());
+    const url = 'https://git.example.com/team/flows.git';
+    const withUser = (userinfo: string): string => url.replace('https://', `https://${userinfo}@`);
+    expect(loadServeConfig(sources(dir, { remote: url }, { FLOWREG_REMOTE_TOKEN: 'tok-1234' }))).toMatchObject({ remote: url, remoteAuth: { username: 'x-access-token', password: 'tok-1234' } });
+    expect(loadServeConfig(sources(dir, { remote: withUser('oauth2') }, { FLOWREG_REMOTE_TOKEN: 'tok-1234' }))).toMatchObject({ remote: url, remoteAuth: { username: 'oauth2', password: 'tok-1234' } });
+    writeFileSync(join(dir, 'token'), 'tok-from-file\n');
+    expect(loadServeConfig(sources(dir, { remote: url, remoteTokenFile: 'token' }))).toMatchObject({ remote: url, remoteTokenFile: join(dir, 'token'), remoteAuth: { username: 'x-access-token', password: 'tok-from-file' } });
+    mkdirSync(join(dir, 'etc'));
+    writeFileSync(join(dir, 'etc', 'conf.json'), JSON.stringify({ remote: url, remoteTokenFile: '../token' }));
+    expect(loadServeConfig(sources(dir, { config: 'etc/conf.json' })).remoteAuth).toEqual({ username: 'x-access-token', password: 'tok-from-file' });
+    // credentials written in the URL are taken out of it (shown, logged and stored without them)
+    expect(loadServeConfig(sources(dir, { remote: withUser('alice:s3cret-pw') }))).toMatchObject({ remote: url, remoteAuth: { username: 'alice', password: 's3cret-pw' } });
+    expect(loadServeConfig(sources(dir, { remote: withUser('tok-as-user') }))).toMatchObject({ remote: url, remoteAuth: { username: 'tok-as-user', password: '' } });
+    expect(loadServeConfig(sources(dir, { remote: url }))).toMatchObject({ remote: url, remoteAuth: null });
+    // refusals name the source and quote no secret
+    writeFileSync(join(dir, 'empty'), ' \n');
+    expect(usageError(sources(dir, { remote: url, remoteTokenFile: 'empty' }))).toBe(`--remote-token-file: the token file ${join(dir, 'empty')} is empty`);
+    writeFileSync(join(dir, 'two'), 'alice\ntok-1234\n');
+    expect(usageError(sources(dir, { remote: url, remoteTokenFile: 'two' }))).toBe(`--remote-token-file: the token file ${join(dir, 'two')}: the token holds whitespace, a line break or a control character; expected the token alone`);
+    expect(usageError(sources(dir, { remoteTokenFile: 'missing' }))).toBe(`--remote-token-file: no such token file: ${join(dir, 'missing')}`);
+    expect(usageError(sources(dir, { remote: url }, { FLOWREG_REMOTE_TOKEN: 'tok-1234', FLOWREG_REMOTE_TOKEN_FILE: 'token' }))).toBe("FLOWREG_REMOTE_TOKEN and FLOWREG_REMOTE_TOKEN_FILE both give the remote's token; give only one");
+    const both = usageError(sources(dir, { remote: withUser('alice:s3cret-pw') }, { FLOWREG_REMOTE_TOKEN: 'tok-1234' }));
+    expect(both).toBe('--remote: the URL holds a password and FLOWREG_REMOTE_TOKEN gives a token; give only one (the token keeps the secret out of the URL)');
+    expect(usageError(sources(dir, { remote: 'ssh://git:s3cret-pw@git.example.com/x.git' }))).toBe('--remote: only http and https remotes are supported (isomorphic-git), got "ssh://git:***@git.example.com/x.git"');
   });
 
   it('takes --repo relative to the current directory, as given', () => {
@@ -164,7 +193,12 @@ describe('parseApiKeys', () => {
       { name: null, key: 'plain' },
     ]);
     expect(parseApiKeys({ alice: 'k1' }, 'x')).toEqual([{ name: 'alice', key: 'k1' }]);
-    expect(parseApiKeys('', 'x')).toEqual([]);
+  });
+
+  it('refuses a list without any key instead of turning authentication off', () => {
+    for (const raw of ['', ',', ' ', ' , ,', [], {}]) {
+      expect(() => parseApiKeys(raw, '--api-keys')).toThrow(/^--api-keys: the list of API keys is empty, which would turn authentication off/);
+    }
   });
 
   it('refuses duplicate keys, bad names and wrong types', () => {
@@ -183,6 +217,28 @@ describe('flowreg serve --help and docs/configuration.md', () => {
     for (const o of SERVE_OPTIONS) {
       expect(help).toContain(o.flag);
       expect(help).toContain(`env ${o.env}; default: ${o.defaultText}]`);
+    }
+  });
+
+  it('refuses an empty API key list from a flag, the environment or the config file, naming it, with exit code 2', async () => {
+    const dir = realpathSync(tempDir());
+    const empty = /the list of API keys is empty, which would turn authentication off/;
+    for (const keys of [',', ' ', ', ,']) {
+      expect(usageError(sources(dir, { apiKeys: keys }))).toMatch(new RegExp(`^--api-keys: ${empty.source}`));
+      expect(usageError(sources(dir, {}, { FLOWREG_API_KEYS: keys }))).toMatch(new RegExp(`^FLOWREG_API_KEYS: ${empty.source}`));
+    }
+    const file = join(dir, 'keys.json');
+    for (const apiKeys of [[], {}, ',', '']) {
+      writeFileSync(file, JSON.stringify({ apiKeys }));
+      expect(usageError(sources(dir, { config: file }))).toBe(`config file ${file}: apiKeys: the list of API keys is empty, which would turn authentication off; give at least one key, or leave the option out to run without authentication`);
+    }
+    // an empty variable counts as unset, and no keys at all stays valid: no authentication
+    expect(loadServeConfig(sources(dir, {}, { FLOWREG_API_KEYS: '' })).apiKeys).toEqual([]);
+    expect(loadServeConfig(sources(dir)).apiKeys).toEqual([]);
+    for (const [argv, env] of [[['serve', '--api-keys', ','], {}], [['serve', '--api-keys', ' '], {}], [['serve'], { FLOWREG_API_KEYS: ',' }], [['serve', '--config', file], {}]] as const) {
+      const run = await cli([...argv], dir, { ...env });
+      expect(run.code).toBe(2);
+      expect(run.err).toMatch(empty);
     }
   });
 

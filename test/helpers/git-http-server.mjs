@@ -1,12 +1,29 @@
 // A smart-HTTP git server for tests: native `git http-backend` behind node:http, on 127.0.0.1.
 // Runs as its own process so that tests may call git synchronously against it.
-// Usage: node git-http-server.mjs <root of bare repositories>; prints "PORT <n>" when listening.
+// Usage: node git-http-server.mjs <root of bare repositories> [token]; prints "PORT <n>" when listening.
 // Control: POST /__control/down, POST /__control/up, GET /__control/stats.
+// Under /auth/ (`/auth/x.git` is the repository x.git) every request needs HTTP Basic auth whose
+// password, or user name when the password is empty, is the token; else 401 with a challenge.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 
 const root = process.argv[2];
-const state = { requests: 0, down: false };
+const token = process.argv[3] ?? 'test-remote-token';
+// lastUser: the user name of the last request authenticated under /auth/
+const state = { requests: 0, down: false, unauthorized: 0, lastUser: null };
+
+/** True when the Basic credentials of `header` carry the token. */
+function authorized(header) {
+  const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const plain = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = plain.indexOf(':');
+  const [user, password] = colon < 0 ? [plain, ''] : [plain.slice(0, colon), plain.slice(colon + 1)];
+  if ((password === '' ? user : password) !== token) return false;
+  state.lastUser = user;
+  return true;
+}
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname.startsWith('/__control/')) {
@@ -20,6 +37,16 @@ const server = createServer((req, res) => {
     res.writeHead(503).end('remote down');
     return;
   }
+  let path = url.pathname;
+  if (path.startsWith('/auth/')) {
+    if (!authorized(req.headers.authorization)) {
+      state.unauthorized++;
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end('authentication required');
+      return;
+    }
+    path = path.slice('/auth'.length);
+  }
   const child = spawn('git', ['http-backend'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -28,7 +55,7 @@ const server = createServer((req, res) => {
       GIT_CONFIG_NOSYSTEM: '1',
       HOME: root,
       REQUEST_METHOD: req.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname),
+      PATH_INFO: decodeURIComponent(path),
       QUERY_STRING: url.search.slice(1),
       CONTENT_TYPE: req.headers['content-type'] ?? '',
       CONTENT_LENGTH: req.headers['content-length'] ?? '',

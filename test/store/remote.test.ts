@@ -228,3 +228,73 @@ describe('repair after a kill during fetch or push', () => {
     expect(again.status()).toMatchObject({ ahead: 0, behind: 0, remoteHead: res.commit });
   });
 });
+
+describe('credentials of a private remote (git http-backend behind HTTP Basic auth)', () => {
+  /** A fresh bare remote reachable only with the server's token, and its URL (without credentials). */
+  function privateRemote(): { url: string; bare: string } {
+    const name = `p${n++}`;
+    return { url: `${server.authUrl}/${name}.git`, bare: bareRepo(root, name) };
+  }
+
+  /** What a store shows of its remote: the status and .git/config, plus the given messages. */
+  function shown(store: GitStore, ...messages: string[]): string {
+    return [JSON.stringify(store.status()), readFileSync(join(store.dir, '.git/config'), 'utf8'), ...messages].join('\n');
+  }
+
+  async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+    try {
+      await p;
+    } catch (err) {
+      return { code: (err as { code: string }).code, message: (err as Error).message };
+    }
+    throw new Error('expected a failure');
+  }
+
+  it('sends a token given apart from the URL as HTTP Basic auth', async () => {
+    const { url, bare } = privateRemote();
+    const a = await GitStore.open({ dir: join(tempDir(), 'clone'), remote: { url, branch: 'main', auth: { username: 'x-access-token', password: server.token } }, durable: false });
+    const res = await a.write(create(smallFlow('u-1', 'one')));
+    expect(git(bare, ['rev-parse', 'main'])).toBe(res.commit);
+    await a.fetch();
+    expect((await server.authStats()).lastUser).toBe('x-access-token');
+    expect(a.status()).toMatchObject({ remote: url, lastFetch: { error: null } });
+    expect(shown(a)).not.toContain(server.token);
+  });
+
+  it('takes credentials out of the URL: still sent, never in the status, .git/config or messages', async () => {
+    const { url, bare } = privateRemote();
+    const a = await open(url.replace('http://', `http://alice:${server.token}@`));
+    const res = await a.write(create(smallFlow('u-1', 'one')));
+    expect(git(bare, ['rev-parse', 'main'])).toBe(res.commit);
+    expect((await server.authStats()).lastUser).toBe('alice');
+    expect(a.status().remote).toBe(url);
+    expect(shown(a)).not.toContain(server.token);
+    // a token given as the user name alone (https://TOKEN@host/…) works too and is not shown
+    const b = await open(url.replace('http://', `http://${server.token}@`));
+    expect(b.files().map((r) => r.path)).toEqual(['flows/one.yaml']);
+    expect(shown(b)).not.toContain(server.token);
+    await a.close();
+    // a wrong password: fetch, status and write all say so without quoting it
+    const secret = 'wrong-secret-4711';
+    const again = await GitStore.open({ dir: a.dir, remote: { url: url.replace('http://', `http://alice:${secret}@`), branch: 'main' }, durable: false });
+    const fetched = await failure(again.fetch());
+    const written = await failure(again.write(update('u-1', 'refused')));
+    expect([fetched.code, written.code]).toEqual(['REMOTE_UNREACHABLE', 'REMOTE_UNREACHABLE']);
+    const lastError = String((again.status().lastFetch as { error: unknown }).error);
+    for (const message of [fetched.message, written.message, lastError]) {
+      expect(message).toContain(url);
+      expect(message).toMatch(/401.*the remote refused the credentials given/);
+    }
+    expect(shown(again, fetched.message, written.message)).not.toContain(secret);
+    expect(shown(again)).not.toContain(server.token);
+    const clone = await failure(open(url.replace('http://', `http://alice:${secret}@`)));
+    expect(clone.message).toMatch(/^cannot clone http:\/\/127\.0\.0\.1:\d+\/auth\/p\d+\.git: HTTP Error: 401 Unauthorized: the remote refused the credentials given/);
+    expect(clone.message).not.toContain(secret);
+  });
+
+  it('says that the remote asks for credentials when none are given', async () => {
+    const { url } = privateRemote();
+    const clone = await failure(open(url));
+    expect(clone).toEqual({ code: 'REMOTE_UNREACHABLE', message: `cannot clone ${url}: HTTP Error: 401 Unauthorized: the remote asks for credentials and none were given (a token in FLOWREG_REMOTE_TOKEN or --remote-token-file, see docs/sync.md)` });
+  });
+});

@@ -175,6 +175,56 @@ describe('GitOps sync against a real git http-backend remote', () => {
     await waitFor(async () => ((await (await fetch(`${a.base}/flows/u-0`)).json()) as { data: { state: string } }).data.state === 'initializing', 3000);
   }, 60_000);
 
+  it('authenticates to a private remote with FLOWREG_REMOTE_TOKEN, --remote-token-file or the URL, and shows no credential in /sync, answers or the log', async () => {
+    const seeded = seedRemote(2);
+    const { bare } = seeded;
+    const url = seeded.url.replace(server.url, server.authUrl);
+    const logs: string[] = [];
+    const start = async (flags: Record<string, string>, env: Record<string, string> = {}): Promise<{ d: Daemon; base: string }> => {
+      const config = loadServeConfig({ flags: { port: '0', fetchInterval: '0', watch: 'false', ...flags }, env, cwd: tempDir() });
+      const d = new Daemon({ config, log: { write: (line) => void logs.push(line) } });
+      const addr = await d.start();
+      running.push(d);
+      return { d, base: addr.url + V2 };
+    };
+    const status = async (base: string): Promise<Record<string, unknown>> => ((await (await fetch(`${base}/sync`)).json()) as { data: Record<string, unknown> }).data;
+    // the token in the environment
+    const dir = join(tempDir(), 'clone');
+    const a = await start({ repo: dir, remote: url }, { FLOWREG_REMOTE_TOKEN: server.token });
+    const one = await put(a.base, 'u-0', 'with the env token');
+    expect(one.status).toBe(200);
+    expect(git(bare, ['rev-parse', 'main'])).toBe(one.version);
+    expect((await server.authStats()).lastUser).toBe('x-access-token');
+    expect(await status(a.base)).toMatchObject({ remote: url, head: one.version });
+    // the token in a file
+    const tokenFile = join(tempDir(), 'token');
+    writeFileSync(tokenFile, `${server.token}\n`);
+    const b = await start({ repo: join(tempDir(), 'clone'), remote: `${url.replace('http://', 'http://gitlab-ci@')}`, remoteTokenFile: tokenFile });
+    expect((await put(b.base, 'u-1', 'with the token file')).status).toBe(200);
+    expect((await server.authStats()).lastUser).toBe('gitlab-ci');
+    expect((await status(b.base)).remote).toBe(url);
+    // credentials in the URL are taken out of it
+    const c = await start({ repo: join(tempDir(), 'clone'), remote: url.replace('http://', `http://ci:${server.token}@`) });
+    expect((await put(c.base, 'u-1', 'with the URL')).status).toBe(200);
+    expect((await status(c.base)).remote).toBe(url);
+    // a wrong token: the fetch at start fails, /sync and a write say why, without the token
+    await a.d.stop();
+    const wrong = 'wrong-token-0815';
+    const w = await start({ repo: dir, remote: url }, { FLOWREG_REMOTE_TOKEN: wrong });
+    await waitFor(async () => (await status(w.base)).lastFetch !== null, 10_000);
+    const failed = await status(w.base);
+    expect(String((failed.lastFetch as { error: string }).error)).toMatch(/401.*the remote refused the credentials given/);
+    const refused = await put(w.base, 'u-0', 'refused');
+    expect(refused.status).toBe(503);
+    expect(refused.err).toMatch(/401.*the remote refused the credentials given/);
+    const listening = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'listening');
+    expect(listening.map((l) => [l.remote, l.remoteCredentials])).toEqual([[url, true], [url, true], [url, true], [url, true]]);
+    const everything = [...logs, JSON.stringify(failed), JSON.stringify(refused), readFileSync(join(dir, '.git/config'), 'utf8')].join('\n');
+    expect(everything).not.toContain(server.token);
+    expect(everything).not.toContain(wrong);
+    expect(logs.some((l) => l.includes('fetch failed'))).toBe(true);
+  }, 60_000);
+
   it('survives kill -9 of a daemon during a write storm (20 trials): fsck clean, restarts, no acknowledged write missing', async () => {
     const FLOWS = 10;
     const { url, bare } = seedRemote(FLOWS);
