@@ -55,12 +55,15 @@ function duplicateFinding(path: string, other: string, uid: string): Finding {
  * The served entry of the files declaring one key (sorted by path: the first wins a duplicate
  * uid, and every other is reported). `previous` is what was served for that flow before: for a
  * `file:` key, whatever was served at that path (its uid may no longer parse).
+ * `repositoryFindings` are the repository-wide rules' findings about the first file (a name
+ * another file also uses): errors among them quarantine it too.
  */
-export function servedEntry(key: string, files: FlowFileFacts[], previous: ServedEntry | undefined): ServedEntry {
+export function servedEntry(key: string, files: FlowFileFacts[], previous: ServedEntry | undefined, repositoryFindings: Finding[] = []): ServedEntry {
   const file = files[0] as FlowFileFacts;
   const uid = key.startsWith('file:') ? null : key;
   const errors = file.findings.filter((f) => f.severity === 'error').map((f) => ({ ...f, file: file.path }));
   for (const other of files.slice(1)) errors.push(duplicateFinding(other.path, file.path, key));
+  errors.push(...repositoryFindings.filter((f) => f.severity === 'error'));
   if (errors.length === 0 && uid) {
     if (previous && previous.blob === file.blob && previous.path === file.path && previous.errors.length === 0 && previous.modified === file.mtimeMs) return previous;
     return { uid, path: file.path, blob: file.blob, blobPath: file.path, summary: file.summary as JsonObject, errors: [], nodes: file.nodes, modified: file.mtimeMs };

@@ -29,6 +29,7 @@ export class LiveSync {
   private timer: TimerHandle | null = null;
   private poll: TimerHandle | null = null;
   private fetching: Promise<string[]> | null = null;
+  private again: Promise<string[]> | null = null;
   private stopped = false;
   private readonly scheduler: Scheduler;
 
@@ -95,21 +96,32 @@ export class LiveSync {
   }
 
   /**
-   * Fetches and fast-forwards now (a webhook, or the interval); the store serves what changed. A
-   * fetch already under way is joined instead of started twice. Returns the paths that changed.
+   * Fetches and fast-forwards now (a webhook, or the interval); the store serves what changed.
+   * A fetch already under way may have started before what the caller knows of (a push a
+   * webhook announces): the caller gets one more fetch after it, shared by every caller
+   * meanwhile. Returns the paths that changed.
    */
   fetchNow(): Promise<string[]> {
-    this.fetching ??= (async () => {
-      try {
-        const served = await this.store.fetch();
-        const paths = served.changes.map((c) => c.path);
-        this.opts.onServed?.(paths, 'fetch', served.uids);
-        return paths;
-      } finally {
-        this.fetching = null;
-      }
-    })();
-    return this.fetching;
+    if (!this.fetching) {
+      this.fetching = (async () => {
+        try {
+          const served = await this.store.fetch();
+          const paths = served.changes.map((c) => c.path);
+          this.opts.onServed?.(paths, 'fetch', served.uids);
+          return paths;
+        } finally {
+          this.fetching = null;
+        }
+      })();
+      return this.fetching;
+    }
+    this.again ??= this.fetching
+      .catch(() => undefined)
+      .then(() => {
+        this.again = null;
+        return this.fetchNow();
+      });
+    return this.again;
   }
 
   /** Resolves once the watcher has no batch pending, running or due to be checked again. */
@@ -133,6 +145,7 @@ export class LiveSync {
     this.timer = null;
     await this.watcher?.stop();
     this.watcher = null;
+    await this.again?.catch(() => undefined);
     await this.fetching?.catch(() => undefined);
   }
 }

@@ -1,5 +1,7 @@
+import { checkRepository } from '../core/checkRepository.ts';
 import { flowNotFound } from '../core/flowFromBody.ts';
 import { servedDiffers, servedEntry, servedKeyOf, type ServedEntry } from '../core/servedEntry.ts';
+import type { Finding, FlowFile } from '../core/types.ts';
 import type { FlowChange, FlowFileState } from './types.ts';
 
 /**
@@ -28,8 +30,11 @@ export class FlowIndex {
     if (changes.length === 0) return [];
     const keys = new Set<string>();
     const fileKeys = new Map<string, ServedEntry | undefined>();
+    // names whose group of files changes: every flow of such a group is derived again
+    const names = new Set<string>();
     for (const ch of changes) {
       const old = this.files.get(ch.path);
+      for (const f of [old, ch.after]) if (typeof f?.summary?.name === 'string') names.add(f.summary.name.toLowerCase());
       // what was served at this path: a file without a parseable uid takes over its quarantine
       const at = this.servedAt.get(ch.path);
       if (at !== undefined) keys.add(at);
@@ -45,6 +50,12 @@ export class FlowIndex {
         else keys.add(key);
       } else this.files.delete(ch.path);
     }
+    for (const name of names) {
+      for (const p of this.namePaths.get(`name:${name}`) ?? []) {
+        const key = servedKeyOf(this.files.get(p) as FlowFileState);
+        if (!key.startsWith('file:')) keys.add(key);
+      }
+    }
     const changed: string[] = [];
     // uids first: a `file:` entry may then take over the quarantined content of the uid it had
     for (const key of keys) {
@@ -54,7 +65,7 @@ export class FlowIndex {
       }
       const paths = [...(this.uidPaths.get(key) ?? [])].sort();
       const files = paths.map((p) => this.files.get(p) as FlowFileState);
-      this.setServed(key, files.length === 0 ? undefined : servedEntry(key, files, this.served.get(key)), changed);
+      this.setServed(key, files.length === 0 ? undefined : servedEntry(key, files, this.served.get(key), this.nameFindings(files[0] as FlowFileState)), changed);
     }
     for (const [key, previous] of fileKeys) {
       const file = this.files.get(key.slice('file:'.length)) as FlowFileState;
@@ -65,6 +76,19 @@ export class FlowIndex {
     }
     this.gen++;
     return [...new Set(changed)];
+  }
+
+  /** The repository rule on names (core/checkRepository.ts) for one file: another file uses its name, in any case. */
+  private nameFindings(file: FlowFileState): Finding[] {
+    const name = file.summary?.name;
+    if (typeof name !== 'string') return [];
+    const group = this.namePaths.get(`name:${name.toLowerCase()}`);
+    if (!group || group.size < 2) return [];
+    const entries = [...group].map((p) => {
+      const f = this.files.get(p) as FlowFileState;
+      return { file: p, value: { uid: `path:${p}`, name: String(f.summary?.name) } as unknown as FlowFile };
+    });
+    return checkRepository(entries).filter((f) => f.file === file.path);
   }
 
   private setServed(key: string, entry: ServedEntry | undefined, changed: string[]): void {

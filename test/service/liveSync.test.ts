@@ -140,6 +140,10 @@ describe('LiveSync loops on an injected scheduler', () => {
     await untilChanged(store, async () => (await label(svc, 'u-1')) === 'pushed', 'the interval fetch');
     await waitFor(() => clock.pending === 1, 10_000, { what: 'the next fetch to be scheduled' });
     expect(fetches[1]).toEqual(['flows/one.yaml']);
+    // a fetch asked for while one runs gets one more after it, shared by every such caller
+    const calls = [sync.fetchNow(), sync.fetchNow(), sync.fetchNow()];
+    await Promise.all(calls);
+    expect(fetches.length).toBe(4);
     await sync.stop();
     expect(clock.pending).toBe(0);
   });

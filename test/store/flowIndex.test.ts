@@ -7,7 +7,7 @@ const broken: Finding = { code: 'YAML_SYNTAX', severity: 'error', path: '', file
 
 /** A file state: `uid` null means the file does not parse to a mapping. */
 function file(path: string, blob: string, uid: string | null, errors: Finding[] = []): FlowFileState {
-  return { path, blob, headBlob: blob, summary: uid === null ? null : { uid, name: path.replace(/^flows\/|\.yaml$/g, ''), label: 'x' }, findings: errors, nodes: [], mtimeMs: 1 };
+  return { path, blob, headBlob: blob, summary: uid === null ? null : { uid, name: path.replace(/^.*\/|\.yaml$/g, ''), label: 'x' }, findings: errors, nodes: [], mtimeMs: 1 };
 }
 
 class Tree {
@@ -78,6 +78,18 @@ describe('FlowIndex', () => {
     expect(t.index.get('u-2').path).toBe('flows/B2.yaml');
     expect(t.index.nameClashes('b2', 'flows/b2.yaml')).toEqual(['flows/B2.yaml']);
     expect(t.index.filesOf('u-2').map((f) => f.path)).toEqual(['flows/B2.yaml']);
+  });
+
+  it('quarantines flows whose names differ only in case, and clears both when one goes', () => {
+    const t = new Tree();
+    t.set(file('flows/Twin.yaml', 't1', 'u-1'));
+    expect(t.set(file('flows/team/twin.yaml', 't2', 'u-2'))).toEqual(['u-1', 'u-2']);
+    expect(t.index.get('u-1').errors.map((f) => `${f.code} ${f.file}`)).toEqual(['NAME_CASE_CLASH flows/Twin.yaml']);
+    expect(t.index.get('u-2').errors.map((f) => `${f.code} ${f.file}`)).toEqual(['NAME_CASE_CLASH flows/team/twin.yaml']);
+    // the first stays served with its valid content (it was valid before the clash)
+    expect(t.index.get('u-1').blob).toBe('t1');
+    expect(t.remove('flows/team/twin.yaml')).toEqual(['u-1', 'u-2']);
+    expect(t.index.get('u-1').errors).toEqual([]);
   });
 
   it('bumps its generation once per batch that changed something', () => {
