@@ -17,6 +17,8 @@ export const CHILD_PROCESS_TESTS = [
   'test/store/gitPrimitives.test.ts', // native git as the oracle
   'test/store/gitStore.test.ts', // native git fixtures and checks, gc and repack
   'test/store/remote.test.ts', // git http-backend
+  'test/store/pushHook.test.ts', // git http-backend with a pre-receive hook
+  'test/store/storageErrors.test.ts', // a small tmpfs (mount), native git fsck
   'test/service/flowService.test.ts', // native git fixtures and checks
   'test/service/liveSync.test.ts', // native git fixtures
   'test/cli/precommit.test.ts', // the command runs native git

@@ -1,5 +1,5 @@
 import type { Finding } from '../core/types.ts';
-import { FlowregError, isFlowregError } from '../errors/index.ts';
+import { FlowregError, isFlowregError, isStorageErrno, storageError } from '../errors/index.ts';
 import { envelope, type ResultBody } from './envelope.ts';
 import { ERROR_TABLE } from './errorTable.ts';
 
@@ -76,11 +76,13 @@ function fromHttpError(err: unknown): FlowregError | undefined {
 
 /**
  * The HTTP answer for any error: FlowregErrors by ERROR_TABLE, express's and the body parser's
- * own errors as the FlowregError they stand for, anything else as a 500 INTERNAL (a bug: the
- * caller logs it).
+ * own errors as the FlowregError they stand for, a full or read-only disk (ENOSPC, EDQUOT, EROFS)
+ * as STORAGE_FULL or STORAGE_READ_ONLY, anything else as a 500 INTERNAL (a bug: the caller logs
+ * it).
  */
 export function errorAnswer(err: unknown): ErrorAnswer {
-  const known = isFlowregError(err) ? err : fromHttpError(err);
+  // a full or read-only disk met outside the write path's own checks (a lock file, a fetch's pack)
+  const known = isFlowregError(err) ? err : isStorageErrno(err) ? (storageError(err, 'the repository') as FlowregError) : fromHttpError(err);
   if (known === undefined) {
     const what = err instanceof Error ? err.message : String(err);
     return { status: 500, body: envelope.failed(ERROR_TABLE.INTERNAL.errCode, `internal error: ${what}`), internal: true };

@@ -16,6 +16,10 @@ export interface ErrorRow {
  * command, another daemon) and is released within moments, so the request should simply be
  * retried; 423 is WebDAV's "the resource is locked until unlocked", which HTTP clients do not
  * retry.
+ * STORAGE_FULL is 507 (Insufficient Storage) and STORAGE_READ_ONLY 503, both with Retry-After:
+ * the request was fine and nothing was written, so the same request succeeds once an operator
+ * frees space or remounts the file system read-write. REPO_CORRUPT is 500 with a message naming
+ * the object that cannot be read (not the FILE_MODIFIED 409 a stale state would give).
  */
 export const ERROR_TABLE: Record<ErrorCode, ErrorRow> = {
   INVALID_INPUT: { status: 400, errCode: 'E0001' },
@@ -34,6 +38,9 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorRow> = {
   BRANCH_DIVERGED: { status: 409, errCode: '409' },
   PUSH_REJECTED: { status: 409, errCode: '409' },
   REMOTE_UNREACHABLE: { status: 503, errCode: '503', retryAfter: 5 },
+  STORAGE_FULL: { status: 507, errCode: '507', retryAfter: 30 },
+  STORAGE_READ_ONLY: { status: 503, errCode: '503', retryAfter: 30 },
+  REPO_CORRUPT: { status: 500, errCode: '500' },
   UNAUTHORIZED: { status: 401, errCode: '401' },
   PAYLOAD_TOO_LARGE: { status: 413, errCode: '413' },
   NOT_SUPPORTED: { status: 400, errCode: 'E0003' },

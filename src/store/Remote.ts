@@ -261,8 +261,29 @@ export class Remote {
   }
 
   /**
+   * The remote's own reason when it refused a push for something other than its branch having
+   * moved (a pre-receive or update hook, a protected branch, a failed unpack), or null when the
+   * branch moved (the caller fetches and rebuilds). Retrying such a refusal is pointless, so it is
+   * answered at once, quoting the hook's output and the report-status reason.
+   */
+  private refusal(err: unknown, remoteRef: string, messages: string[]): string | null {
+    const result = (err as { data?: { result?: { ok?: boolean; error?: string; refs?: Record<string, { ok: boolean; error?: string }> } } }).data?.result;
+    const refError = result?.refs?.[remoteRef]?.error ?? '';
+    if (result?.ok !== false && /non-fast-forward|fetch first|stale info|failed to lock|cannot lock|incorrect old value|failed to update ref/i.test(refError)) return null;
+    const said = messages
+      .join('')
+      .split(/\r?\n|\r/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !/^(Counting|Compressing|Writing|Total|Resolving|Unpacking|remote: Resolving)/.test(l));
+    const parts = [...new Set(said), ...(result?.ok === false && result.error ? [`unpack ${result.error}`] : []), ...(refError ? [refError] : [])];
+    const text = parts.join('; ') || 'no reason given';
+    return this.redact(text.length > 1000 ? `${text.slice(0, 1000)}…` : text);
+  }
+
+  /**
    * Pushes `commit` to `remoteBranch` (default: the sync branch) as a fast-forward. Resolves to
    * `rejected` when the remote branch moved (the caller fetches and rebuilds), throws
+   * PUSH_REJECTED with the remote's reason when the remote refused it otherwise (a hook), and
    * REMOTE_UNREACHABLE when the remote cannot be reached.
    */
   push(commit: string, remoteBranch = this.branch): Promise<'ok' | 'rejected'> {
@@ -271,13 +292,22 @@ export class Remote {
 
   private async pushNow(commit: string, remoteBranch: string): Promise<'ok' | 'rejected'> {
     const local = 'refs/flowreg/push';
+    const remoteRef = `refs/heads/${remoteBranch}`;
     writeRefFile(this.gitdir, local, commit);
+    // what the remote's hooks print comes as progress messages ("remote: …")
+    const messages: string[] = [];
+    const onMessage = (m: string): void => void messages.push(m);
     try {
-      const res = await git.push({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: local, remoteRef: `refs/heads/${remoteBranch}`, headers: this.headers, cache: this.cache });
+      const res = await git.push({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: local, remoteRef, headers: this.headers, cache: this.cache, onMessage });
       if (!res.ok) return 'rejected';
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'PushRejectedError' || code === 'GitPushError') return 'rejected';
+      if (code === 'PushRejectedError') return 'rejected';
+      if (code === 'GitPushError') {
+        const refused = this.refusal(err, remoteRef, messages);
+        if (refused === null) return 'rejected';
+        throw new FlowregError('PUSH_REJECTED', `${this.url} refused the push to ${remoteBranch}: ${refused}; nothing was written`, { url: this.url, reason: refused }, { cause: err });
+      }
       if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot push to ${this.url}: ${this.explain(err)}; nothing was written`, { url: this.url }, { cause: err });
       throw new FlowregError('REMOTE_UNREACHABLE', `push to ${this.url} failed: ${this.explain(err)}; nothing was written`, { url: this.url }, { cause: err });
     }

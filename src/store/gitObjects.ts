@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { workCounters } from '../core/workCounters.ts';
 import { FlowregError } from '../errors/index.ts';
+import { storageError, writeAll } from './fsWrite.ts';
 
 /** Object types flowreg reads and writes. */
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
@@ -23,37 +24,71 @@ export function hashObject(type: ObjectType, content: Uint8Array): string {
 
 /**
  * Writes a loose object (whose id the caller may already know) the way git does: to a temporary file in the object's folder, flushed,
- * then linked into place, so a crash never leaves a truncated object under its final name.
- * Returns the object id; an object that already exists is not written again. Synchronous: it runs
- * inside the write lock, where thread-pool round trips cost more than the work.
+ * then linked into place, so a crash never leaves a truncated object under its final name. Every
+ * byte is written or the write fails (a full disk answers STORAGE_FULL), and a failed write leaves
+ * no temporary file behind.
+ * Returns the object id; an object that already exists whole is not written again, one that
+ * exists but cannot be read back (torn by a crash or a full disk before flowreg checked its
+ * writes) is replaced. Synchronous: it runs inside the write lock, where thread-pool round trips
+ * cost more than the work.
  */
 export function writeObject(gitdir: string, type: ObjectType, content: Uint8Array, durable: boolean, oid = hashObject(type, content)): string {
   const dir = join(gitdir, 'objects', oid.slice(0, 2));
   const final = join(dir, oid.slice(2));
-  if (existsSync(final)) return oid;
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `tmp_obj_${randomBytes(6).toString('hex')}`);
   const header = Buffer.from(`${type} ${content.length}\0`);
-  const data = deflateSync(Buffer.concat([header, content]), { level: 1 });
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
+  const existing = looseState(final, header.length + content.length);
+  if (existing === 'whole') return oid;
+  let tmp: string | null = null;
   try {
-    writeSync(fd, data);
-    if (durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, final);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
+    mkdirSync(dir, { recursive: true });
+    tmp = join(dir, `tmp_obj_${randomBytes(6).toString('hex')}`);
+    const data = deflateSync(Buffer.concat([header, content]), { level: 1 });
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
     try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
+      writeAll(fd, data, `git object ${oid}`);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (existing === 'corrupt') renameSync(tmp, final);
+    else {
+      try {
+        linkSync(tmp, final);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+  } catch (err) {
+    throw storageError(err, `git object ${oid}`);
+  } finally {
+    if (tmp !== null) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone (renamed into place, or never created)
+      }
     }
   }
   return oid;
+}
+
+/**
+ * Whether a loose object file is absent, whole (it inflates to `size` bytes), or corrupt. Read
+ * only when it exists, which the write path meets rarely (an unchanged tree, a blob the watcher
+ * kept): the check costs one small read and inflate.
+ */
+function looseState(path: string, size: number): 'absent' | 'whole' | 'corrupt' {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch {
+    return 'absent';
+  }
+  try {
+    return inflateSync(raw).length === size ? 'whole' : 'corrupt';
+  } catch {
+    return 'corrupt';
+  }
 }
 
 /** Parses a raw tree object into its entries, in stored order. */

@@ -2,6 +2,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYaml } from '../core/parseYaml.ts';
 import { isFlowPath } from '../core/flowPaths.ts';
+import { storageError } from './fsWrite.ts';
 import type { ObjectStore } from './objectStore.ts';
 import { TreeDiffer } from './treeDiff.ts';
 import { isObject } from '../core/jsonAccess.ts';
@@ -83,8 +84,14 @@ export class HistoryIndex {
     };
     const tmp = `${this.file}.${process.pid}.tmp`;
     await fsp.mkdir(join(this.file, '..'), { recursive: true });
-    await fsp.writeFile(tmp, JSON.stringify(data));
-    await fsp.rename(tmp, this.file);
+    try {
+      await fsp.writeFile(tmp, JSON.stringify(data));
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      // a full disk leaves the old index whole, and no partial temporary file beside it
+      await fsp.rm(tmp, { force: true });
+      throw storageError(err, this.file);
+    }
     this.dirty = false;
   }
 

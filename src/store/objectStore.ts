@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { FlowregError } from '../errors/index.ts';
+import { FlowregError, isFlowregError } from '../errors/index.ts';
 import { parseCommit, parseTree, type CommitData, type ObjectType, type TreeEntry } from './gitObjects.ts';
 
 /** A git object's type and content. */
@@ -123,7 +123,13 @@ export class ObjectStore {
 
   /** Reads an object and checks its type. */
   readTyped(oid: string, type: ObjectType): Buffer {
-    const obj = this.read(oid);
+    let obj: GitObject;
+    try {
+      obj = this.read(oid);
+    } catch (err) {
+      if (isFlowregError(err, 'REPO_CORRUPT')) throw new FlowregError('REPO_CORRUPT', err.message.replace(`git object ${oid}`, `${type} ${oid}`), err.data, { cause: err.cause });
+      throw err;
+    }
     if (obj.type !== type) throw new FlowregError('VERSION_NOT_FOUND', `git object ${oid} is a ${obj.type}, not a ${type}`, { oid });
     return obj.content;
   }
@@ -232,7 +238,13 @@ export class ObjectStore {
     } catch {
       return undefined;
     }
-    const data = inflateSync(raw);
+    let data: Buffer;
+    try {
+      data = inflateSync(raw);
+    } catch (err) {
+      // torn by a crash or a full disk: an object that is there but cannot be read is damage, not absence
+      throw new FlowregError('REPO_CORRUPT', `the repository is corrupt: git object ${oid} cannot be read (${(err as Error).message}); run git fsck`, { oid }, { cause: err });
+    }
     const sp = data.indexOf(0x20);
     const nul = data.indexOf(0, sp);
     return { type: data.toString('latin1', 0, sp) as ObjectType, content: data.subarray(nul + 1) };

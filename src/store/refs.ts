@@ -1,6 +1,7 @@
-import { appendFileSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
+import { storageError, writeAll } from './fsWrite.ts';
 
 /** What HEAD points at: a branch (and its commit, null before the first commit). */
 export interface HeadState {
@@ -53,15 +54,15 @@ export function updateRef(
 ): void {
   const path = join(gitdir, ref);
   const lockPath = `${path}.lock`;
-  mkdirSync(dirname(path), { recursive: true });
   let fd: number;
   try {
+    mkdirSync(dirname(path), { recursive: true });
     fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new FlowregError('REPO_LOCKED', `cannot write: another git process holds ${ref}.lock; try again`);
     }
-    throw err;
+    throw storageError(err, ref);
   }
   try {
     const current = readRef(gitdir, ref);
@@ -71,7 +72,7 @@ export function updateRef(
         current,
       });
     }
-    writeSync(fd, `${next}\n`);
+    writeAll(fd, `${next}\n`, ref);
     if (durable) fsyncSync(fd);
     closeSync(fd);
     fd = -1;
@@ -83,7 +84,7 @@ export function updateRef(
     } catch {
       // not there
     }
-    throw err;
+    throw storageError(err, ref);
   }
   const line = `${expected ?? '0'.repeat(40)} ${next} ${reflog.who}\t${reflog.message.split('\n')[0]}\n`;
   const logs = [join(gitdir, 'logs', ref)];
@@ -91,7 +92,7 @@ export function updateRef(
   for (const log of logs) {
     try {
       mkdirSync(dirname(log), { recursive: true });
-      appendFileSync(log, line);
+      appendWhole(log, line);
     } catch {
       // the reflog is a convenience; the ref itself has moved
     }
@@ -106,6 +107,31 @@ export function writeRefFile(gitdir: string, ref: string, oid: string): void {
   const tmpDir = join(gitdir, 'flowreg', 'tmp');
   mkdirSync(tmpDir, { recursive: true });
   const tmp = join(tmpDir, `ref-${process.pid}-${Date.now()}`);
-  writeFileSync(tmp, `${oid}\n`);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, `${oid}\n`);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // not there
+    }
+    throw storageError(err, ref);
+  }
+}
+
+/** Appends `line` to a log whole or not at all: a full disk must not leave a torn line (git reads it as a broken reflog). */
+function appendWhole(path: string, line: string): void {
+  const fd = openSync(path, 'a');
+  try {
+    const size = fstatSync(fd).size;
+    try {
+      writeAll(fd, line, path);
+    } catch (err) {
+      ftruncateSync(fd, size);
+      throw err;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

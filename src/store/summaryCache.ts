@@ -1,5 +1,6 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { storageError } from './fsWrite.ts';
 import type { TextInspection } from './inspectFlow.ts';
 import type { Inspection } from './types.ts';
 
@@ -74,8 +75,14 @@ export class SummaryCache {
     if (!this.dirty) return;
     const tmp = `${this.file}.${process.pid}.tmp`;
     await fsp.mkdir(join(this.file, '..'), { recursive: true });
-    await fsp.writeFile(tmp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.entries) }));
-    await fsp.rename(tmp, this.file);
+    try {
+      await fsp.writeFile(tmp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.entries) }));
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      // a full disk leaves the old cache whole, and no partial temporary file beside it
+      await fsp.rm(tmp, { force: true });
+      throw storageError(err, this.file);
+    }
     this.dirty = false;
   }
 }
