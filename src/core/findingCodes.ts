@@ -1,7 +1,7 @@
 import type { Severity } from './types.ts';
 
 /** Which stage of the pipeline reports a finding (docs/validation.md). */
-export type FindingStage = 'yaml' | 'schema' | 'graph' | 'repository' | 'format';
+export type FindingStage = 'yaml' | 'schema' | 'graph' | 'repository' | 'format' | 'store';
 
 /** What the registry knows of one finding code. */
 export interface FindingCodeInfo {
@@ -61,6 +61,9 @@ export const FINDING_CODES = {
 
   // Reported by the pre-commit hook (and `fmt --check` lists the same files): not a validation stage.
   NOT_CANONICAL: error('format', 'The file is valid but not in canonical form; `flowreg fmt` rewrites it.'),
+
+  // Reported by the daemon's store, which reads the working tree (tested in test/store/gitStore.test.ts).
+  NOT_REGULAR_FILE: error('store', 'The flow path is a symbolic link, not a regular file: flowreg neither reads nor writes through it.'),
 } as const satisfies Record<string, FindingCodeInfo>;
 
 /** A code of FINDING_CODES. */

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, promises as fsp, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, promises as fsp, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { LruCache } from '../core/LruCache.ts';
 import { emptyIndex, parseIndex, serializeIndex, setEntry, type GitIndex } from './gitIndex.ts';
+import { storageError, writeAll } from './fsWrite.ts';
 import { serializeCommit, writeObject } from './gitObjects.ts';
 import type { ObjectStore } from './objectStore.ts';
 import { readHead, updateRef } from './refs.ts';
@@ -64,10 +65,20 @@ export class CommitTransaction {
    */
   apply(lock: HeldLock, ref: string, oldHead: string | null, newHead: string, files: FileChange[], index: GitIndex, reflog: string, nowMs: number): Map<string, BigIntStats> {
     const stats = new Map<string, BigIntStats>();
+    // the files already replaced or removed: only those are put back when the step fails
+    const touched: FileChange[] = [];
+    try {
+      // never write through a linked folder of the flows folder (a link itself is replaced, not followed)
+      for (const ch of files) this.tree.checkFolders(ch.path);
+    } catch (err) {
+      releaseRepoLock(this.gitdir, lock, false);
+      throw err;
+    }
     try {
       this.writeJournal({ ref, oldHead, newHead, files });
       for (const ch of files) {
         const full = join(this.dir, ch.path);
+        touched.push(ch);
         if (ch.newBlob === null) unlinkQuiet(full);
         else this.writeWorkingFile(ch.path, this.objects.readTyped(ch.newBlob, 'blob'), ch.mode);
         const st = ch.newBlob === null ? null : lstatSync(full, { bigint: true });
@@ -75,18 +86,36 @@ export class CommitTransaction {
         setEntry(index, ch.path, ch.newBlob, st, ch.mode === undefined ? 0o100644 : Number.parseInt(ch.mode, 8));
       }
       const indexBytes = serializeIndex(index);
-      writeSync(lock.indexLock, indexBytes, 0, indexBytes.length, 0);
-      ftruncateSync(lock.indexLock, indexBytes.length);
-      if (this.durable) fsyncSync(lock.indexLock);
+      try {
+        writeAll(lock.indexLock, indexBytes, 'the index (.git/index.lock)', 0);
+        ftruncateSync(lock.indexLock, indexBytes.length);
+        if (this.durable) fsyncSync(lock.indexLock);
+      } catch (err) {
+        throw storageError(err, 'the index (.git/index.lock)');
+      }
       updateRef(this.gitdir, ref, oldHead, newHead, { who: sigLine(this.committer, nowMs), message: reflog }, this.durable);
     } catch (err) {
-      // nothing moved: put the files back as they were and give up the lock
-      for (const ch of files) {
-        const full = join(this.dir, ch.path);
-        if (ch.oldBlob === null) unlinkQuiet(full);
-        else this.writeWorkingFile(ch.path, this.objects.readTyped(ch.oldBlob, 'blob'));
+      // nothing moved: put the files back as they were and give up the lock. On a full disk the
+      // putting back must fit: the index written so far is dropped first, a file still holding its
+      // old content is left alone, and a replaced one is removed before its old content is written
+      // again. A file that still cannot be put back keeps the journal (the next recovery uses it).
+      let restored = true;
+      try {
+        ftruncateSync(lock.indexLock, 0);
+      } catch {
+        // the lock is released below anyway
       }
-      this.removeJournal();
+      for (const ch of touched) {
+        try {
+          const full = join(this.dir, ch.path);
+          if (ch.oldBlob !== null && lstatExists(full) && this.tree.blobOnDisk(ch.path, index) === ch.oldBlob) continue;
+          unlinkQuiet(full);
+          if (ch.oldBlob !== null) this.writeWorkingFile(ch.path, this.objects.readTyped(ch.oldBlob, 'blob'));
+        } catch {
+          restored = false;
+        }
+      }
+      if (restored) this.removeJournal();
       releaseRepoLock(this.gitdir, lock, false);
       throw err;
     }
@@ -202,13 +231,18 @@ export class CommitTransaction {
       unlinkQuiet(tmp);
       symlinkSync(Buffer.from(content).toString('utf8'), tmp);
     } else {
-      const fd = openSync(tmp, 'w', mode === '100755' ? 0o755 : 0o644);
       try {
-        if (typeof content === 'string') writeSync(fd, content);
-        else writeSync(fd, content, 0, content.byteLength);
-        if (this.durable) fsyncSync(fd);
-      } finally {
-        closeSync(fd);
+        const fd = openSync(tmp, 'w', mode === '100755' ? 0o755 : 0o644);
+        try {
+          writeAll(fd, content, path);
+          if (this.durable) fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (err) {
+        // a partly written file never takes the real one's place
+        unlinkQuiet(tmp);
+        throw storageError(err, path);
       }
     }
     renameSync(tmp, full);
@@ -219,18 +253,32 @@ export class CommitTransaction {
   }
 
   private writeJournal(j: Journal): void {
-    mkdirSync(join(this.gitdir, 'flowreg'), { recursive: true });
-    const fd = openSync(this.journalPath(), 'w');
     try {
-      writeSync(fd, JSON.stringify(j));
-      if (this.durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      mkdirSync(join(this.gitdir, 'flowreg'), { recursive: true });
+      const fd = openSync(this.journalPath(), 'w');
+      try {
+        writeAll(fd, JSON.stringify(j), 'the journal (.git/flowreg/journal.json)');
+        if (this.durable) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      throw storageError(err, 'the journal (.git/flowreg/journal.json)');
     }
   }
 
   private removeJournal(): void {
     unlinkQuiet(this.journalPath());
+  }
+}
+
+/** True when something (a file, a link) is at `path`. */
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -119,9 +119,14 @@ export class GitStore {
     store.sync?.remote.repair((oid) => store.objects.has(oid));
     await store.sync?.remote.configure();
     if (hasStaleLock(store.gitdir)) {
-      // a flowreg process died mid-write: take the lock (which recovers) and give it back
-      const lock = await acquireRepoLock(store.gitdir, () => store.tx.recover());
-      releaseRepoLock(store.gitdir, lock, false);
+      // a flowreg process died mid-write: take the lock (which recovers) and give it back; while
+      // another process holds index.lock, the first write recovers instead
+      try {
+        const lock = await acquireRepoLock(store.gitdir, () => store.tx.recover());
+        releaseRepoLock(store.gitdir, lock, false);
+      } catch (err) {
+        if (!(err instanceof FlowregError) || err.code !== 'REPO_LOCKED') throw err;
+      }
     }
     store.history.index.load();
     store.tree.load();
@@ -471,7 +476,11 @@ export class GitStore {
       throw new FlowregError('FLOW_EXISTS', `uid ${uid} is declared by ${files.length} files (${files.map((r) => r.path).join(', ')}); fix the repository first`, { uid });
     }
     const file = files[0];
+    // a flow whose file became a symbolic link is still served (quarantined) but never written through
+    const served = this.index.find(uid);
+    if (!file && served) this.tree.checkRegular(served.path);
     if (!file) return null;
+    this.tree.checkRegular(file.path);
     const indexBlob = getEntry(index, file.path)?.oid ?? null;
     if (file.blob !== file.headBlob || indexBlob !== file.headBlob) {
       throw new FlowregError('FILE_MODIFIED', `${file.path} has uncommitted changes; commit or discard them before writing through flowreg`, { path: file.path });
@@ -498,6 +507,7 @@ export class GitStore {
     if (findings.some((f) => f.severity === 'error')) throw invalidFlow(findings);
     const name = checkFlowName(next.name);
     const newPath = flowPath(this.flowsDir, folder, name);
+    this.tree.checkRegular(newPath);
     this.checkNameFree(name, newPath, current?.path ?? null);
     const content = Buffer.from(formatFlow(next, { schemaRef: schemaRefFor(newPath) }));
     const oid = hashObject('blob', content);

@@ -1,4 +1,4 @@
-import { lstatSync, promises as fsp, readFileSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { constants, lstatSync, promises as fsp, readFileSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { isFlowPath } from '../core/flowPaths.ts';
 import { FlowregError } from '../errors/index.ts';
@@ -15,6 +15,14 @@ interface Seen {
   stat: string;
   seenNs: bigint;
   state: FlowFileState;
+}
+
+/** The finding of a flow path that is a symbolic link: flowreg never reads or writes through one (docs/sync.md). */
+export const SYMLINK_FINDING_CODE = 'NOT_REGULAR_FILE';
+
+/** The message of that finding, also used when a write is refused. */
+export function symlinkMessage(path: string): string {
+  return `${path} is a symbolic link; flowreg reads only regular files (the file it points at is not read or served)`;
 }
 
 /** Coarser than any file system's timestamp tick: a file modified this close to a read is read again. */
@@ -81,8 +89,11 @@ export class WorkingTree {
     const headMoved = head.oid !== this.headOid;
     if (headMoved || this.headBlobs.size === 0) {
       const before = this.headBlobs;
+      // read first: a HEAD commit that cannot be read (REPO_CORRUPT) must not leave the new HEAD
+      // recorded with the old commit's blobs, which later writes would take for local changes
+      const blobs = this.readHeadBlobs(head.oid);
       this.headOid = head.oid;
-      this.headBlobs = this.readHeadBlobs(head.oid);
+      this.headBlobs = blobs;
       for (const [p, b] of this.headBlobs) if (before.get(p) !== b) moved.add(p);
       for (const p of before.keys()) if (!this.headBlobs.has(p)) moved.add(p);
     }
@@ -116,9 +127,14 @@ export class WorkingTree {
         if (before) out.push({ path: ch.path, before, after: null });
         continue;
       }
-      const st = stats.get(ch.path) ?? statSync(join(this.dir, ch.path), { bigint: true });
+      const st = stats.get(ch.path) ?? lstatSync(join(this.dir, ch.path), { bigint: true });
       const known = written.get(ch.path);
       const blob = ch.newBlob;
+      if (st.isSymbolicLink()) {
+        // a symbolic link a pull brought: its target is never read
+        out.push({ path: ch.path, before, after: this.stateOf(ch.path, blob, symlinkInspection(ch.path), st) });
+        continue;
+      }
       const inspection = known ? this.summaries.put(blob, ch.path, known) : this.inspection(blob, ch.path, () => this.objects.readTyped(blob, 'blob').toString('utf8'));
       const after = this.stateOf(ch.path, blob, inspection, st);
       out.push({ path: ch.path, before, after });
@@ -126,9 +142,51 @@ export class WorkingTree {
     return out;
   }
 
-  /** The working-tree text of a flow file. */
+  /** The working-tree text of a flow file (never read through a symbolic link: UNSAFE_PATH). */
   async readText(path: string): Promise<string> {
-    return fsp.readFile(join(this.dir, path), 'utf8');
+    this.checkRegular(path);
+    return fsp.readFile(join(this.dir, path), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+  }
+
+  /**
+   * Refuses (UNSAFE_PATH) a flow path that is a symbolic link or lies in a folder of the flows
+   * folder that is one: flowreg never reads or writes through a symbolic link. An absent path passes.
+   */
+  checkRegular(path: string): void {
+    if (this.inLinkedFolder(path)) {
+      throw new FlowregError('UNSAFE_PATH', `${path} lies in a folder of ${this.flowsDir}/ that is a symbolic link; flowreg does not follow it`, { path });
+    }
+    let link = false;
+    try {
+      link = lstatSync(join(this.dir, path)).isSymbolicLink();
+    } catch {
+      // absent
+    }
+    if (link) throw new FlowregError('UNSAFE_PATH', `${symlinkMessage(path)}; replace it with a regular file before writing through flowreg`, { path });
+  }
+
+  /** Refuses (UNSAFE_PATH) a path in a folder of the flows folder that is a symbolic link: nothing is written through it. */
+  checkFolders(path: string): void {
+    if (this.inLinkedFolder(path)) {
+      throw new FlowregError('UNSAFE_PATH', `${path} lies in a folder of ${this.flowsDir}/ that is a symbolic link; flowreg does not write through it`, { path });
+    }
+  }
+
+  /** True when a folder between the flows folder and `path` is a symbolic link (it is not followed). */
+  private inLinkedFolder(path: string): boolean {
+    const prefix = `${this.flowsDir}/`;
+    if (!path.startsWith(prefix)) return false;
+    const parts = path.slice(prefix.length).split('/').slice(0, -1);
+    let rel = this.flowsDir;
+    for (const part of parts) {
+      rel = `${rel}/${part}`;
+      try {
+        if (lstatSync(join(this.dir, rel)).isSymbolicLink()) return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
   }
 
   /** git's index, parsed once per version of the file on disk. */
@@ -214,8 +272,10 @@ export class WorkingTree {
     const headBlob = this.headBlobs.get(path) ?? null;
     let st: BigIntStats;
     try {
-      st = statSync(full, { bigint: true });
-      if (!st.isFile()) throw new Error('not a file');
+      // lstat: a symbolic link is never followed, nor a linked folder on the way
+      if (this.inLinkedFolder(path)) throw new Error('in a linked folder');
+      st = lstatSync(full, { bigint: true });
+      if (!st.isFile() && !st.isSymbolicLink()) throw new Error('not a file');
     } catch {
       if (!old) return null;
       this.seen.delete(path);
@@ -228,6 +288,20 @@ export class WorkingTree {
       if (old.state.headBlob === headBlob) return null;
       const after = { ...old.state, headBlob };
       old.state = after;
+      return { path, before, after };
+    }
+    if (st.isSymbolicLink()) {
+      // reported, never read: the blob is the link's own (as git stores it, mode 120000)
+      let target: Buffer;
+      try {
+        target = readlinkSync(full, { encoding: 'buffer' });
+      } catch {
+        if (!old) return null;
+        this.seen.delete(path);
+        return { path, before, after: null };
+      }
+      const after = this.stateOf(path, hashObject('blob', target), symlinkInspection(path), st);
+      if (before && before.blob === after.blob && before.headBlob === after.headBlob && before.findings[0]?.message === after.findings[0]?.message) return null;
       return { path, before, after };
     }
     let blob: string | null = null;
@@ -282,13 +356,23 @@ export class WorkingTree {
       for (const e of entries) {
         if (e.name.startsWith('.')) continue; // hidden files, editor and flowreg temp files
         const p = `${rel}/${e.name}`;
+        // a linked folder is not followed; a linked flow file is listed, to be reported (never read)
         if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && isFlowPath(p, this.flowsDir)) out.push(p);
+        else if ((e.isFile() || e.isSymbolicLink()) && isFlowPath(p, this.flowsDir)) out.push(p);
       }
     };
     await walk(this.flowsDir);
     return out;
   }
+}
+
+/** What is reported for a flow path that is a symbolic link: nothing of its target, one error. */
+function symlinkInspection(path: string): Inspection {
+  return {
+    summary: null,
+    findings: [{ code: SYMLINK_FINDING_CODE, severity: 'error', path: '', file: path, line: 0, col: 0, message: symlinkMessage(path) }],
+    nodes: [],
+  };
 }
 
 function statKey(st: BigIntStats): string {

@@ -1,13 +1,33 @@
-import { closeSync, constants, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
+import { writeAll } from './fsWrite.ts';
 
 /** Who holds flowreg's repository lock: written to `.git/flowreg.lock`. */
 interface Owner {
   pid: number;
   start: string;
   host: string;
+  /**
+   * The identity (device, inode, birth time) of the `.git/index.lock` this process takes, known
+   * before that file exists: the only index lock a recovery may remove (docs/storage.md).
+   */
+  indexLock?: string | null;
+}
+
+/** A file's identity: device, inode and birth time (no other file has all three while it exists). */
+function identity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
+}
+
+/** The identity of the file at `path`, null when there is none. */
+export function lockIdentity(path: string): string | null {
+  try {
+    return identity(statSync(path, { bigint: true }));
+  } catch {
+    return null;
+  }
 }
 
 /** The kernel's start time of a process (Linux), so a reused pid is not mistaken for the owner. */
@@ -42,54 +62,143 @@ export interface HeldLock {
 const SELF: Owner = { pid: process.pid, start: startTimeOf(process.pid), host: hostname() };
 
 /**
- * Takes the repository lock: first `.git/flowreg.lock` (naming this process), then
- * `.git/index.lock`, exactly as native git takes it, so a native `git commit` meanwhile fails
- * cleanly instead of racing. A lock left by a dead flowreg process is recovered (`onStale` runs
- * first, to roll its journal forward or back); one held by a live process, or by native git, is
- * waited for up to `waitMs` and then refused with REPO_LOCKED.
+ * Takes the repository lock: first `.git/flowreg.lock` (naming this process and the identity of
+ * the index lock it is about to take), then `.git/index.lock`, exactly as native git takes it
+ * (it must not exist), so a native `git commit` meanwhile fails cleanly instead of racing. The
+ * index lock is a file made beforehand under a name of this process and hard-linked into place,
+ * so its identity is on record before it exists. A lock left by a dead flowreg process is
+ * recovered (`onStale` runs first, to roll its journal forward or back) only when `index.lock`
+ * is absent or is the very file the dead process recorded; any other `index.lock` (native git,
+ * another tool) and a lock held by a live process are waited for up to `waitMs` and then refused
+ * with REPO_LOCKED, never removed.
  */
 export async function acquireRepoLock(gitdir: string, onStale: () => Promise<void>, waitMs = 2000): Promise<HeldLock> {
   const ownerPath = join(gitdir, 'flowreg.lock');
   const indexPath = join(gitdir, 'index.lock');
   const deadline = Date.now() + waitMs;
   let recoveredStale = false;
-  for (let attempt = 0; ; attempt++) {
-    let reason: string;
-    try {
-      const fd = openSync(ownerPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      writeSync(fd, JSON.stringify(SELF));
-      closeSync(fd);
+  // the index lock to be, under this process's own name: its identity is known before it is linked into place
+  const mine = join(gitdir, `${tempPrefix(process.pid)}${++acquisitions}.tmp`);
+  unlinkQuiet(mine);
+  const fd = openSync(mine, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+  const me: Owner = { ...SELF, indexLock: identity(fstatSync(fd, { bigint: true })) };
+  let done = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let reason: string;
       try {
-        const indexLock = openSync(indexPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
-        return { indexLock, recoveredStale };
-      } catch (err) {
-        unlinkQuiet(ownerPath);
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        reason = 'another git process holds .git/index.lock';
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = readOwner(ownerPath);
-      if (owner && !isAlive(owner)) {
-        // a flowreg process died while writing: finish or undo its write, then clear its locks
-        await onStale();
-        unlinkQuiet(indexPath);
-        unlinkQuiet(ownerPath);
-        recoveredStale = true;
-        continue;
-      }
-      if (!owner) {
-        // the owner file is being written right now, or is empty after a crash between
-        // create and write: give it a moment, then treat an old empty file as stale
-        if (fileAgeMs(ownerPath) > 5000) {
+        takeOwnerFile(ownerPath, gitdir, me);
+        try {
+          const indexLock = takeIndexLock(mine, fd, indexPath, ownerPath);
+          done = true;
+          return { indexLock, recoveredStale };
+        } catch (err) {
           unlinkQuiet(ownerPath);
-          continue;
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          reason = 'another git process holds .git/index.lock';
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const owner = readOwner(ownerPath);
+        if (owner && !isAlive(owner)) {
+          const held = lockIdentity(indexPath);
+          if (held === null || (typeof owner.indexLock === 'string' && held === owner.indexLock)) {
+            // a flowreg process died while writing, and the index lock (if any) is provably its
+            // own: finish or undo its write, then clear its locks
+            await onStale();
+            if (held !== null && lockIdentity(indexPath) === held) unlinkQuiet(indexPath);
+            for (const n of readdirSync(gitdir)) if (n.startsWith(tempPrefix(owner.pid))) unlinkQuiet(join(gitdir, n));
+            unlinkQuiet(ownerPath);
+            recoveredStale = true;
+            continue;
+          }
+          // someone else (native git) took index.lock after the dead process let go of it, or
+          // the dead process is too old to have recorded its own: it is never removed
+          reason = `another git process holds .git/index.lock (flowreg process ${owner.pid}, which died, left .git/flowreg.lock; its write is recovered once index.lock is released)`;
+        } else {
+          if (!owner) {
+            // the owner file is being written right now, or is empty after a crash between
+            // create and write: give it a moment, then treat an old empty file as stale
+            if (fileAgeMs(ownerPath) > 5000) {
+              unlinkQuiet(ownerPath);
+              continue;
+            }
+          }
+          reason = owner ? `flowreg process ${owner.pid} holds the repository lock` : 'the repository lock is being taken';
         }
       }
-      reason = owner ? `flowreg process ${owner.pid} holds the repository lock` : 'the repository lock is being taken';
+      if (Date.now() >= deadline) throw new FlowregError('REPO_LOCKED', `cannot write: ${reason}; try again`, { reason });
+      await new Promise((r) => setTimeout(r, Math.min(50, 5 * (attempt + 1))));
     }
-    if (Date.now() >= deadline) throw new FlowregError('REPO_LOCKED', `cannot write: ${reason}; try again`, { reason });
-    await new Promise((r) => setTimeout(r, Math.min(50, 5 * (attempt + 1))));
+  } finally {
+    unlinkQuiet(mine);
+    if (!done) closeQuiet(fd);
+  }
+}
+
+let acquisitions = 0;
+
+/**
+ * Creates `.git/flowreg.lock` with its content in one step: written whole under this process's
+ * own name, then hard-linked into place (EEXIST when it is held). A process killed in between
+ * leaves no empty lock that nobody could tell from one being written, only its own temporary
+ * file, which the recovery of its lock removes.
+ */
+function takeOwnerFile(ownerPath: string, gitdir: string, me: Owner): void {
+  const tmp = join(gitdir, `${tempPrefix(process.pid)}owner.tmp`);
+  unlinkQuiet(tmp);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    writeAll(fd, JSON.stringify(me), '.git/flowreg.lock');
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, ownerPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    // no hard links here: an exclusive create, then the content
+    const ownerFd = openSync(ownerPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    try {
+      writeAll(ownerFd, JSON.stringify(me), '.git/flowreg.lock');
+    } finally {
+      closeSync(ownerFd);
+    }
+  } finally {
+    unlinkQuiet(tmp);
+  }
+}
+
+/** How the files in which process `pid` makes its index locks before linking them into place begin. */
+function tempPrefix(pid: number): string {
+  return `flowreg-index-${pid}-`;
+}
+
+/**
+ * Links the prepared file to `.git/index.lock` (fails with EEXIST when it exists, as git's own
+ * O_EXCL create does). On a file system without hard links, creates it with O_EXCL instead and
+ * records its identity afterwards.
+ */
+function takeIndexLock(mine: string, fd: number, indexPath: string, ownerPath: string): number {
+  try {
+    linkSync(mine, indexPath);
+    return fd;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+  }
+  const indexLock = openSync(indexPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+  writeFileSync(ownerPath, JSON.stringify({ ...SELF, indexLock: identity(fstatSync(indexLock, { bigint: true })) }));
+  closeQuiet(fd);
+  return indexLock;
+}
+
+function closeQuiet(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
   }
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { isFlowFileName } from '../core/flowPaths.ts';
 import { realScheduler, type Scheduler, type TimerHandle } from './Scheduler.ts';
@@ -176,9 +176,10 @@ export class FlowWatcher {
     this.mark(() => (this.rescan = true));
   }
 
+  /** A real folder: a symbolic link to one is not followed (flowreg never reads through a link). */
   private isDir(path: string): boolean {
     try {
-      return statSync(path).isDirectory();
+      return lstatSync(path).isDirectory();
     } catch {
       return false;
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatFlow } from '../../src/core/formatFlow.ts';
@@ -85,6 +85,31 @@ describe('LiveSync watching the working tree', () => {
     await untilChanged(store, async () => (await svc.get('u-1')).flow.version === feature, 'the merge');
     expect(await label(svc, 'u-1')).toBe('on feature');
     expect((await svc.versions('u-1', 1, 10)).items[0]?.message).toBe('feature work');
+  });
+
+  it('reports a linked flow file and does not follow a linked folder, never serving what they point at', async () => {
+    const outside = tempDir('flowreg-outside-');
+    writeFileSync(join(outside, 'evil.yaml'), text('u-out', 'evil', 'SECRET'));
+    const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one') });
+    const { store, svc, served } = await live(dir);
+    symlinkSync(join(outside, 'evil.yaml'), join(dir, 'flows/evil.yaml'));
+    await untilChanged(store, () => store.file('flows/evil.yaml') !== undefined, 'the link');
+    const entry = store.flow('file:flows/evil.yaml');
+    expect(entry.errors[0]?.message).toContain('flows/evil.yaml is a symbolic link; flowreg reads only regular files');
+    expect(JSON.stringify(entry.summary)).not.toContain('SECRET');
+    expect(await label(svc, 'u-out')).toBeUndefined();
+    // a linked folder: neither it nor a file that appears in it later is read
+    symlinkSync(outside, join(dir, 'flows/linked'));
+    writeFileSync(join(dir, 'flows/two.yaml'), text('u-2', 'two'));
+    await untilChanged(store, async () => (await label(svc, 'u-2')) === 'two', 'a file beside the linked folder');
+    writeFileSync(join(outside, 'later.yaml'), text('u-later', 'later', 'SECRET'));
+    writeFileSync(join(dir, 'flows/three.yaml'), text('u-3', 'three'));
+    await untilChanged(store, async () => (await label(svc, 'u-3')) === 'three', 'a file after the outside one');
+    // the watcher does not watch the folder the link points at
+    expect(served.flatMap((b) => b.paths).filter((p) => p.startsWith('flows/linked/'))).toEqual([]);
+    await store.refresh(['flows/linked/later.yaml', 'flows/linked/evil.yaml']);
+    expect(await label(svc, 'u-later')).toBeUndefined();
+    expect(store.files().map((f) => f.path).sort()).toEqual(['flows/evil.yaml', 'flows/one.yaml', 'flows/three.yaml', 'flows/two.yaml']);
   });
 
   it('quarantines a broken file and clears it when fixed, other flows unaffected', async () => {

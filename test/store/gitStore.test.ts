@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { lockIdentity } from '../../src/store/repoLock.ts';
 import { describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
@@ -7,7 +10,9 @@ import { checkFlowName, flowPath } from '../../src/store/safePath.ts';
 import { checkPreconditions } from '../../src/core/flowFromBody.ts';
 import type { FlowFile } from '../../src/core/types.ts';
 import { smallFlow } from '../helpers/flows.ts';
-import { git, tempRepo, writeFiles } from '../helpers/tmp.ts';
+import { formatFlow } from '../../src/core/formatFlow.ts';
+import { schemaRefFor } from '../../src/core/schemaRef.ts';
+import { git, tempDir, tempRepo, writeFiles } from '../helpers/tmp.ts';
 
 const alice = { name: 'Alice', email: 'alice@example.com' };
 let clock = Date.parse('2026-03-01T10:00:00Z');
@@ -227,6 +232,109 @@ describe('GitStore writes', () => {
     git(dir, ['commit', '-qam', 'native']);
     expect(git(dir, ['log', '--format=%s']).split('\n')).toEqual(['native', 'create flow chat (u-1)', 'initial']);
     expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+});
+
+describe('GitStore and a lock left by a dead flowreg process', () => {
+  /** The pid of a process that has exited. */
+  function deadPid(): number {
+    const pid = spawnSync('true').pid as number;
+    expect(() => process.kill(pid, 0)).toThrow();
+    return pid;
+  }
+
+  it("never removes an index.lock another process took after the dead process's flowreg.lock: it waits and answers REPO_LOCKED", async () => {
+    const dir = tempRepo({ 'README.md': 'x\n' });
+    const store = await open(dir);
+    await store.write(create(smallFlow('u-1', 'chat')));
+    const head = git(dir, ['rev-parse', 'HEAD']);
+    // a flowreg process died holding its lock (its own index.lock already gone), then native git took index.lock
+    writeFileSync(join(dir, '.git/flowreg.lock'), JSON.stringify({ pid: deadPid(), start: '1', host: hostname(), indexLock: '1:2:3' }));
+    writeFileSync(join(dir, '.git/index.lock'), 'native git is writing');
+    const started = Date.now();
+    expect(await code(store.write(update('u-1', (f) => ({ ...f, label: 'blocked' }))))).toBe('REPO_LOCKED');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(readFileSync(join(dir, '.git/index.lock'), 'utf8')).toBe('native git is writing');
+    expect(git(dir, ['rev-parse', 'HEAD'])).toBe(head);
+    // a restart does not take it either
+    await open(dir);
+    expect(readFileSync(join(dir, '.git/index.lock'), 'utf8')).toBe('native git is writing');
+    // once native git lets go, the next write recovers the dead lock and commits
+    unlinkSync(join(dir, '.git/index.lock'));
+    expect((await store.write(update('u-1', (f) => ({ ...f, label: 'after' })))).commit).not.toBeNull();
+    expect(existsSync(join(dir, '.git/flowreg.lock'))).toBe(false);
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('recovers the index.lock the dead process recorded as its own', async () => {
+    const dir = tempRepo({ 'README.md': 'x\n' });
+    const store = await open(dir);
+    await store.write(create(smallFlow('u-1', 'chat')));
+    writeFileSync(join(dir, '.git/index.lock'), '');
+    writeFileSync(join(dir, '.git/flowreg.lock'), JSON.stringify({ pid: deadPid(), start: '1', host: hostname(), indexLock: lockIdentity(join(dir, '.git/index.lock')) }));
+    expect((await store.write(update('u-1', (f) => ({ ...f, label: 'after' })))).commit).not.toBeNull();
+    expect(existsSync(join(dir, '.git/index.lock'))).toBe(false);
+    expect(existsSync(join(dir, '.git/flowreg.lock'))).toBe(false);
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+});
+
+describe('GitStore and symbolic links in the flows folder', () => {
+  /** A valid flow in a file outside the repository (what a link could expose). */
+  function outsideFlow(uid: string, name: string): string {
+    const dir = tempDir('flowreg-outside-');
+    writeFileSync(join(dir, `${name}.yaml`), formatFlow(smallFlow(uid, name, { description: 'SECRET outside content' }), { schemaRef: schemaRefFor(`flows/${name}.yaml`) }));
+    return dir;
+  }
+
+  it('reports a linked flow file as load_failed, never serving or writing through its target', async () => {
+    const outside = outsideFlow('u-out', 'evil');
+    const dir = tempRepo({ 'README.md': 'x\n' });
+    mkdirSync(join(dir, 'flows'));
+    symlinkSync(join(outside, 'evil.yaml'), join(dir, 'flows/evil.yaml'));
+    const store = await open(dir);
+    expect(store.findFlow('u-out')).toBeUndefined();
+    const entry = store.flow('file:flows/evil.yaml');
+    expect(entry.blob).toBeNull();
+    expect(entry.errors.map((f) => f.code)).toEqual(['NOT_REGULAR_FILE']);
+    expect(entry.errors[0]?.message).toContain('flows/evil.yaml is a symbolic link; flowreg reads only regular files');
+    expect(JSON.stringify(entry.summary)).not.toContain('SECRET');
+    // the watcher's path hint takes the same road
+    await store.refresh(['flows/evil.yaml']);
+    expect(store.findFlow('u-out')).toBeUndefined();
+    // a write to that name is refused, and the target is untouched
+    const before = readFileSync(join(outside, 'evil.yaml'), 'utf8');
+    expect(await code(store.write(create(smallFlow('u-out', 'evil'))))).toBe('UNSAFE_PATH');
+    expect(await code(store.write(update('u-out', (f) => ({ ...f, label: 'through' }))))).toMatch(/UNSAFE_PATH|FLOW_NOT_FOUND/);
+    expect(readFileSync(join(outside, 'evil.yaml'), 'utf8')).toBe(before);
+    expect(git(dir, ['rev-list', '--count', 'HEAD'])).toBe('1');
+  });
+
+  it('keeps serving the last valid content of a flow whose file became a link, and refuses writes to it', async () => {
+    const dir = tempRepo({ 'README.md': 'x\n' });
+    const store = await open(dir);
+    await store.write(create(smallFlow('u-1', 'chat')));
+    const outside = outsideFlow('u-1', 'chat');
+    unlinkSync(join(dir, 'flows/chat.yaml'));
+    symlinkSync(join(outside, 'chat.yaml'), join(dir, 'flows/chat.yaml'));
+    await store.refresh(['flows/chat.yaml']);
+    const served = [...store.flows()].find((f) => f.path === 'flows/chat.yaml');
+    expect(served?.errors[0]?.message).toContain('is a symbolic link');
+    expect(JSON.stringify(served?.summary)).not.toContain('SECRET');
+    const before = readFileSync(join(outside, 'chat.yaml'), 'utf8');
+    expect(await code(store.write(update('u-1', (f) => ({ ...f, label: 'through' }))))).toBe('UNSAFE_PATH');
+    expect(readFileSync(join(outside, 'chat.yaml'), 'utf8')).toBe(before);
+  });
+
+  it('does not follow a linked folder inside the flows folder', async () => {
+    const outside = outsideFlow('u-out', 'evil');
+    const dir = tempRepo({ 'README.md': 'x\n' });
+    mkdirSync(join(dir, 'flows'));
+    symlinkSync(outside, join(dir, 'flows/linked'));
+    const store = await open(dir);
+    await store.refresh(['flows/linked/evil.yaml']);
+    expect(store.findFlow('u-out')).toBeUndefined();
+    expect(store.files()).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
@@ -6,9 +6,11 @@ import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
 import { ObjectStore } from '../../src/store/objectStore.ts';
 import { Remote } from '../../src/store/Remote.ts';
 import type { FlowFile } from '../../src/core/types.ts';
+import { formatFlow } from '../../src/core/formatFlow.ts';
+import { schemaRefFor } from '../../src/core/schemaRef.ts';
 import { smallFlow } from '../helpers/flows.ts';
 import { bareRepo, startGitHttpServer, type GitHttpServer } from '../helpers/gitHttpServer.ts';
-import { git, tempDir } from '../helpers/tmp.ts';
+import { git, tempDir, writeFiles } from '../helpers/tmp.ts';
 
 const alice = { name: 'Alice', email: 'alice@example.com' };
 let server: GitHttpServer;
@@ -123,6 +125,60 @@ describe('GitStore with a remote', () => {
     expect(b.status().ahead).toBe(1);
     expect(await code(b.write(update('u-2', 'blocked')))).toBe('BRANCH_DIVERGED');
     expect(git(b.dir, ['log', '-1', '--format=%s'])).toBe('by hand');
+  });
+
+  it('reports a symbolic link a fast-forward brings into the flows folder, never serving its target', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    // a flow file outside any repository, and a commit elsewhere that links to it
+    const outside = tempDir('flowreg-outside-');
+    writeFileSync(join(outside, 'evil.yaml'), formatFlow(smallFlow('u-out', 'evil', { description: 'SECRET outside content' }), { schemaRef: schemaRefFor('flows/evil.yaml') }));
+    const other = join(tempDir(), 'other');
+    git(root, ['clone', '-q', bare, other]);
+    symlinkSync(join(outside, 'evil.yaml'), join(other, 'flows/evil.yaml'));
+    git(other, ['add', 'flows/evil.yaml']);
+    git(other, ['commit', '-qm', 'a link']);
+    git(other, ['push', '-q', 'origin', 'main']);
+    expect(git(other, ['ls-tree', 'HEAD', 'flows/evil.yaml'])).toMatch(/^120000 /);
+    const batch = await a.fetch();
+    expect(batch.changes.map((c) => c.path)).toEqual(['flows/evil.yaml']);
+    expect(a.status().head).toBe(git(bare, ['rev-parse', 'main']));
+    const check = (): void => {
+      expect(a.findFlow('u-out')).toBeUndefined();
+      const entry = a.flow('file:flows/evil.yaml');
+      expect(entry.errors[0]?.message).toContain('flows/evil.yaml is a symbolic link; flowreg reads only regular files');
+      expect(JSON.stringify(entry.summary)).not.toContain('SECRET');
+    };
+    check();
+    // re-checking the path from disk (a watcher's hint, a restart) does not follow it either
+    await a.refresh(['flows/evil.yaml']);
+    check();
+    await a.refresh();
+    check();
+    const before = readFileSync(join(outside, 'evil.yaml'), 'utf8');
+    expect(await code(a.write(create(smallFlow('u-out', 'evil'))))).toBe('UNSAFE_PATH');
+    expect(readFileSync(join(outside, 'evil.yaml'), 'utf8')).toBe(before);
+  });
+
+  it('never fast-forwards a file into a folder of the flows folder that is a symbolic link', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    const outside = tempDir('flowreg-outside-');
+    symlinkSync(outside, join(a.dir, 'flows/team'));
+    const other = join(tempDir(), 'other');
+    git(root, ['clone', '-q', bare, other]);
+    writeFiles(other, { 'flows/team/two.yaml': formatFlow(smallFlow('u-2', 'two'), { schemaRef: schemaRefFor('flows/team/two.yaml') }) });
+    git(other, ['add', '-A']);
+    git(other, ['commit', '-qm', 'two']);
+    git(other, ['push', '-q', 'origin', 'main']);
+    const head = git(a.dir, ['rev-parse', 'HEAD']);
+    expect(await code(a.fetch())).toBe('UNSAFE_PATH');
+    expect(readdirSync(outside)).toEqual([]);
+    expect(git(a.dir, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(existsSync(join(a.dir, '.git/index.lock'))).toBe(false);
+    expect(a.findFlow('u-2')).toBeUndefined();
   });
 
   it('moves its remote head only once the fetched objects are on disk (isomorphic-git writes the ref first)', async () => {
