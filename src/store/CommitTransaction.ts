@@ -117,6 +117,8 @@ export class CommitTransaction {
       }
       if (restored) this.removeJournal();
       releaseRepoLock(this.gitdir, lock, false);
+      // the index object was edited in place for the new files: the one on disk is the old one
+      this.tree.forgetIndex();
       throw err;
     }
     closeSync(lock.indexLock);
