@@ -98,6 +98,10 @@ export function loadServeConfig(src: ConfigSources): ServeConfig {
   }
   // the remote's credentials: out of its URL, from the token variable or the token file
   const config = out as ServeConfig;
+  if (config.headersTimeout > config.requestTimeout) {
+    // node refuses such a server; say which options disagree
+    throw new FlowregError('USAGE', `${sourceOf(spec('headersTimeout'), src, file)}: the headers timeout (${config.headersTimeout} ms) cannot be longer than the request timeout (${config.requestTimeout} ms, ${sourceOf(spec('requestTimeout'), src, file)})`);
+  }
   return {
     ...config,
     ...remoteCredentials({

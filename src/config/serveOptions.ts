@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { FlowregError, redactCredentials } from '../errors/index.ts';
+import { defaultMaxConnections } from './descriptorLimit.ts';
 import { parseApiKeys, type ApiKey } from './parseApiKeys.ts';
 
 /** The environment variable holding the remote's token itself (it has no flag: a flag is seen in the process list). */
@@ -30,6 +31,14 @@ export interface ServeConfig {
   logLevel: LogLevel;
   /** How long stop() waits for in-flight requests before closing their connections, in ms. */
   drainTimeout: number;
+  /** Most simultaneous connections; more are closed as soon as they are accepted (node's `server.maxConnections`). */
+  maxConnections: number;
+  /** Time a connection has to send a request's headers (a silent connection included), in ms; then 408 and closed. */
+  headersTimeout: number;
+  /** Time a connection has to send a whole request, body included, in ms; then 408 and closed. */
+  requestTimeout: number;
+  /** How long an idle keep-alive connection is kept after an answer, in ms. */
+  keepAliveTimeout: number;
   /** The daemon's committer identity; null: the store's default. */
   committer: { name: string; email: string } | null;
   /** The config file that was read, null when none. */
@@ -125,6 +134,13 @@ function duration(raw: unknown, ctx: ParseContext): number {
   const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(raw) : null;
   const ms = m ? Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? NaN)) : NaN;
   if (!Number.isFinite(ms) || ms > 3_600_000) throw usage(ctx, `expected a duration up to 1 hour such as 10s, 500ms or 10000 (ms), got ${shown(raw)}`);
+  return ms;
+}
+
+/** A duration of at least `min` ms (a timeout of 0 would turn it off, which these do not allow). */
+function timeout(raw: unknown, ctx: ParseContext, min = 100): number {
+  const ms = duration(raw, ctx);
+  if (ms < min) throw usage(ctx, `expected a duration of at least ${min}ms such as 10s, got ${shown(raw)}`);
   return ms;
 }
 
@@ -276,6 +292,47 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     defaultText: '10s',
     fallback: () => 10_000,
     parse: duration,
+  },
+  {
+    key: 'maxConnections',
+    flag: '--max-connections <n>',
+    env: 'FLOWREG_MAX_CONNECTIONS',
+    group: 'http',
+    description:
+      'most simultaneous connections; one more is closed as soon as it is accepted (the client sees the connection reset), so that idle or slow clients cannot use up the file descriptors the repository needs. auto: the descriptor limit (ulimit -n) less 128 kept for the repository (half the limit when under 256), at most 1024',
+    defaultText: 'auto',
+    fallback: () => defaultMaxConnections(),
+    parse: (raw, ctx) => (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto' ? defaultMaxConnections() : integer(raw, ctx, 'a number of connections or auto', 1, 1_000_000)),
+  },
+  {
+    key: 'headersTimeout',
+    flag: '--headers-timeout <duration>',
+    env: 'FLOWREG_HEADERS_TIMEOUT',
+    group: 'http',
+    description: "time a client has to send a request's headers, from the connection's start or the previous answer (a connection that sends nothing included); then it gets 408 and is closed. At most requestTimeout",
+    defaultText: '10s',
+    fallback: () => 10_000,
+    parse: (raw, ctx) => timeout(raw, ctx),
+  },
+  {
+    key: 'requestTimeout',
+    flag: '--request-timeout <duration>',
+    env: 'FLOWREG_REQUEST_TIMEOUT',
+    group: 'http',
+    description: 'time a connection has to send a whole request, body included; then it gets 408 and is closed',
+    defaultText: '5m',
+    fallback: () => 300_000,
+    parse: (raw, ctx) => timeout(raw, ctx),
+  },
+  {
+    key: 'keepAliveTimeout',
+    flag: '--keep-alive-timeout <duration>',
+    env: 'FLOWREG_KEEP_ALIVE_TIMEOUT',
+    group: 'http',
+    description: 'how long an idle keep-alive connection is kept open after an answer',
+    defaultText: '5s',
+    fallback: () => 5_000,
+    parse: (raw, ctx) => timeout(raw, ctx),
   },
   {
     key: 'apiKeys',

@@ -9,6 +9,9 @@ import type { SyncApi } from '../service/FlowServiceApi.ts';
 import { LiveSync } from '../service/LiveSync.ts';
 import { GitStore } from '../store/GitStore.ts';
 
+/** A warning repeated within this many ms is counted, not logged again (a loop failing every second while descriptors run out). */
+const REPEAT_MS = 10_000;
+
 /** Where log lines go: one JSON object per line. */
 export interface LogSink {
   write(line: string): void;
@@ -44,6 +47,8 @@ export class Daemon {
   private idle: (() => void) | null = null;
   private draining = false;
   private stopping: Promise<void> | null = null;
+  /** Per kind of warning: when it was last logged, and how many were left out since. */
+  private readonly repeats = new Map<string, { at: number; left: number }>();
 
   constructor(opts: DaemonOptions) {
     this.config = opts.config;
@@ -70,7 +75,7 @@ export class Daemon {
     const live = new LiveSync(store, {
       watch: c.watch,
       fetchIntervalMs: c.fetchInterval * 1000,
-      onError: (err, where) => this.logger.warn({ err, where }, where === 'fetch' ? 'fetch failed' : 'watch failed'),
+      onError: (err, where) => this.warnOnce(`${where}:${codeOf(err)}`, { err, where }, where === 'fetch' ? 'fetch failed' : where === 'head' ? 'HEAD check failed' : 'watch failed'),
       onServed: (paths, source, changed) => {
         if (changed.length > 0) this.logger.info({ source, paths: paths.length, changed: changed.length }, 'served changes');
       },
@@ -85,7 +90,12 @@ export class Daemon {
       webhookSecret: c.webhookSecret,
     };
     const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync });
-    const server = createServer(app);
+    // A silent connection gets 408 and is closed after headersTimeout (node checks every connectionsCheckingInterval).
+    const server = createServer({ headersTimeout: c.headersTimeout, requestTimeout: c.requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, c.headersTimeout)) }, app);
+    server.keepAliveTimeout = c.keepAliveTimeout;
+    // Past the cap node closes a new connection at once ('drop'): each one is a file descriptor the repository may need.
+    server.maxConnections = c.maxConnections;
+    server.on('drop', (data) => this.warnOnce('drop', { maxConnections: c.maxConnections, remoteAddress: data?.remoteAddress }, 'connection refused: too many connections'));
     server.on('request', (_req, res) => {
       this.inflight++;
       res.once('close', () => {
@@ -111,12 +121,29 @@ export class Daemon {
       const code = (err as { code?: unknown }).code;
       throw new FlowregError('INTERNAL', `cannot listen on ${c.host}:${c.port}: ${typeof code === 'string' ? code : String(err)}`, { host: c.host, port: c.port }, { cause: err });
     }
+    // After listen, a server error (accept failing with EMFILE when descriptors run out) is logged, not fatal: node goes on accepting.
+    server.on('error', (err) => this.warnOnce(`server:${codeOf(err)}`, { err }, 'server error'));
     this.server = server;
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const address = { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
-    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote === null ? null : redactCredentials(c.remote), remoteCredentials: c.remoteAuth !== null, branch: c.branch, writeMode: c.writeMode }, 'listening');
+    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote === null ? null : redactCredentials(c.remote), remoteCredentials: c.remoteAuth !== null, branch: c.branch, writeMode: c.writeMode, maxConnections: c.maxConnections }, 'listening');
     return address;
+  }
+
+  /**
+   * Logs a warning, unless one of the same kind was logged in the last REPEAT_MS: then it is only
+   * counted, and the next one logged says how many were left out (`repeated`).
+   */
+  private warnOnce(kind: string, fields: Record<string, unknown>, msg: string): void {
+    const now = Date.now();
+    const last = this.repeats.get(kind);
+    if (last !== undefined && now - last.at < REPEAT_MS) {
+      last.left++;
+      return;
+    }
+    this.repeats.set(kind, { at: now, left: 0 });
+    this.logger.warn({ ...fields, ...(last !== undefined && last.left > 0 ? { repeated: last.left } : {}) }, msg);
   }
 
   /**
@@ -170,4 +197,10 @@ export class Daemon {
     this.store = null;
     this.logger.info('stopped');
   }
+}
+
+/** An error's code (EMFILE, ENOENT, …), for telling kinds of warnings apart. */
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'error';
 }

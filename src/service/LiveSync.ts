@@ -10,8 +10,12 @@ export interface LiveSyncOptions {
   fetchIntervalMs?: number;
   /** Also compare HEAD every this many ms, in case a file-system event was lost (default 1000; 0: never). */
   headPollMs?: number;
-  /** Where failures inside the loops go (they never stop the loops). */
-  onError?: (err: unknown, where: 'watch' | 'fetch') => void;
+  /**
+   * Where failures inside the loops go: a batch of the watcher, the HEAD check (an EMFILE when
+   * descriptors run out, say) or a fetch. They never stop the loops, and an onError that throws
+   * is ignored.
+   */
+  onError?: (err: unknown, where: 'watch' | 'head' | 'fetch') => void;
   /** Called after each batch was served: the paths hinted, where from, and the flows whose served answer changed. */
   onServed?: (paths: string[], source: 'watch' | 'fetch', changed: string[]) => void;
   /** Time and timers (default: the real ones). */
@@ -54,7 +58,7 @@ export class LiveSync {
           const served = await this.store.refresh(full ? undefined : batch.paths);
           this.opts.onServed?.(batch.paths, 'watch', served.uids);
         },
-        onError: (err) => this.opts.onError?.(err, 'watch'),
+        onError: (err) => this.report(err, 'watch'),
       });
       await this.watcher.start();
       const pollMs = this.opts.headPollMs ?? 1000;
@@ -62,7 +66,7 @@ export class LiveSync {
     }
     if (this.store.hasRemote) {
       // catch up at once (a restart may have missed pushes), without holding up the start
-      void this.fetchNow().catch((err: unknown) => this.opts.onError?.(err, 'fetch'));
+      void this.fetchNow().catch((err: unknown) => this.report(err, 'fetch'));
       const every = this.opts.fetchIntervalMs ?? 0;
       if (every > 0) this.scheduleFetch(every);
     }
@@ -74,11 +78,19 @@ export class LiveSync {
       const next = (): void => {
         if (!this.stopped) this.pollHead(every);
       };
-      if (!this.headMoved()) return next();
+      let moved: boolean;
+      try {
+        // reads .git/HEAD inside a timer: a failure here (EMFILE) would otherwise end the process
+        moved = this.headMoved();
+      } catch (err) {
+        this.report(err, 'head');
+        return next();
+      }
+      if (!moved) return next();
       this.store
         .refresh()
         .then((served) => this.opts.onServed?.([], 'watch', served.uids))
-        .catch((err: unknown) => this.opts.onError?.(err, 'watch'))
+        .catch((err: unknown) => this.report(err, 'watch'))
         .finally(next);
     }, every);
     this.poll.unref?.();
@@ -88,7 +100,7 @@ export class LiveSync {
     this.timer = this.scheduler.setTimeout(() => {
       this.timer = null;
       void this.fetchNow()
-        .catch((err: unknown) => this.opts.onError?.(err, 'fetch'))
+        .catch((err: unknown) => this.report(err, 'fetch'))
         .finally(() => {
           if (!this.stopped) this.scheduleFetch(every);
         });
@@ -127,6 +139,15 @@ export class LiveSync {
   /** Resolves once the watcher has no batch pending, running or due to be checked again. */
   async settled(): Promise<void> {
     await this.watcher?.settled();
+  }
+
+  /** Hands a loop's failure to onError; an onError that throws is ignored (it must not end a loop or the process). */
+  private report(err: unknown, where: 'watch' | 'head' | 'fetch'): void {
+    try {
+      this.opts.onError?.(err, where);
+    } catch {
+      // nothing better to do: the loop goes on
+    }
   }
 
   /** True when HEAD on disk is not where the store stands (a commit, checkout or pull outside flowreg). */

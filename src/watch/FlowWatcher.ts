@@ -22,7 +22,11 @@ export interface FlowWatcherOptions {
   flowsDir: string;
   /** Called with each batch of changes; batches never overlap. */
   onChange: (batch: WatchBatch) => Promise<void>;
-  /** Called when handling a batch fails (the watcher logs and goes on). */
+  /**
+   * Called when handling a batch fails (its paths are tried again, after 1 s and then up to 30 s
+   * between tries), when a folder cannot be watched, or when an event could not be handled. The
+   * watcher goes on; an onError that throws is ignored.
+   */
   onError?: (err: unknown) => void;
   /** Quiet time before a batch is handled, in ms (default 5). */
   settleMs?: number;
@@ -32,6 +36,17 @@ export interface FlowWatcherOptions {
 
 /** When a batch's paths are checked again after it, in ms. */
 const FOLLOW_UP_MS = [30, 150];
+
+/** After a batch failed, its paths are tried again this long after (doubling with each failure in a row, up to the last). */
+const RETRY_MS = [1000, 30_000];
+
+/** Errors of a folder that simply is not there (any more): not worth reporting. */
+const GONE = new Set(['ENOENT', 'ENOTDIR']);
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
 
 /** Editor and tool artifacts that are never flows: hidden files, backups, swap and temp files. */
 export function isIgnoredName(name: string): boolean {
@@ -60,6 +75,8 @@ export class FlowWatcher {
   private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;
   private followUps: TimerHandle[] = [];
+  /** Batches that failed in a row (the delay before the next try grows with it). */
+  private failures = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
   private readonly gitdir: string;
@@ -124,12 +141,22 @@ export class FlowWatcher {
     if (this.watchers.has(dir) || this.stopped) return this.watchers.has(dir);
     let w: FSWatcher;
     try {
-      w = watch(dir, (_event, name) => this.onEvent(kind, dir, name === null ? null : String(name)));
-    } catch {
+      w = watch(dir, (_event, name) => {
+        // a listener of fs.watch that throws would end the process
+        try {
+          this.onEvent(kind, dir, name === null ? null : String(name));
+        } catch (err) {
+          this.report(err);
+        }
+      });
+    } catch (err) {
+      // ENOSPC (inotify's watch limit), EMFILE, EACCES: changes in that folder go unseen until it is watched again
+      if (!GONE.has(codeOf(err) ?? '')) this.report(err);
       return false;
     }
-    w.on('error', () => {
-      // the folder went away: stop watching it, and look at everything again
+    w.on('error', (err) => {
+      // the folder went away, or the watch failed: stop watching it, and look at everything again
+      if (!GONE.has(codeOf(err) ?? '') && codeOf(err) !== 'EPERM') this.report(err);
       w.close();
       this.watchers.delete(dir);
       this.mark(() => (this.rescan = true));
@@ -185,10 +212,26 @@ export class FlowWatcher {
     }
   }
 
-  private mark(change: () => void): void {
+  private mark(change: () => void, delay = this.opts.settleMs ?? 5): void {
     change();
     if (this.timer) this.scheduler.clearTimeout(this.timer);
-    this.timer = this.scheduler.setTimeout(() => void this.flush(), this.opts.settleMs ?? 5);
+    this.timer = this.scheduler.setTimeout(() => {
+      this.flush().catch((err: unknown) => {
+        // flush handles the batch's own failure; this is a bug of the watcher, reported, not fatal
+        this.running = null;
+        this.report(err);
+        this.notifyIdle();
+      });
+    }, delay);
+  }
+
+  /** Hands an error to onError; one that throws is ignored (it must not end the watcher or the process). */
+  private report(err: unknown): void {
+    try {
+      this.opts.onError?.(err);
+    } catch {
+      // the watcher goes on
+    }
   }
 
   private async flush(): Promise<void> {
@@ -204,9 +247,27 @@ export class FlowWatcher {
     this.rescan = false;
     this.followUpNext = false;
     if (batch.paths.length === 0 && !batch.refsMoved && !batch.rescan) return this.notifyIdle();
-    this.running = this.opts.onChange(batch).catch((err: unknown) => this.opts.onError?.(err));
+    let failed = false;
+    this.running = Promise.resolve()
+      .then(() => this.opts.onChange(batch))
+      .catch((err: unknown) => {
+        failed = true;
+        this.report(err);
+      });
     await this.running;
     this.running = null;
+    if (failed && !this.stopped) {
+      // the hint is not lost: its paths are tried again later (with whatever arrived meanwhile)
+      const delay = Math.min(RETRY_MS[0]! * 2 ** this.failures, RETRY_MS[1]!);
+      this.failures++;
+      this.mark(() => {
+        for (const p of batch.paths) this.pending.add(p);
+        this.refsMoved ||= batch.refsMoved;
+        this.rescan ||= batch.rescan === true;
+      }, delay);
+      return;
+    }
+    if (!failed) this.failures = 0;
     // a write seen while its file was still changing is seen again shortly after
     if (!batch.followUp && batch.paths.length > 0 && !this.stopped) {
       for (const delay of FOLLOW_UP_MS) {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { configurationDoc } from '../../src/config/configurationDoc.ts';
+import { defaultMaxConnections, descriptorLimit } from '../../src/config/descriptorLimit.ts';
 import { loadServeConfig, type ConfigSources } from '../../src/config/loadServeConfig.ts';
 import { parseApiKeys } from '../../src/config/parseApiKeys.ts';
 import { SERVE_OPTIONS } from '../../src/config/serveOptions.ts';
@@ -47,6 +48,10 @@ describe('loadServeConfig', () => {
       port: 5670,
       bodyLimit: 10 * 1024 * 1024,
       drainTimeout: 10_000,
+      maxConnections: defaultMaxConnections(),
+      headersTimeout: 10_000,
+      requestTimeout: 300_000,
+      keepAliveTimeout: 5_000,
       apiKeys: [],
       logLevel: 'info',
       remote: null,
@@ -169,6 +174,36 @@ describe('loadServeConfig', () => {
     expect(c.drainTimeout).toBe(1500);
     expect(c.committer).toEqual({ name: 'Flow Bot', email: 'bot@example.com' });
     expect(loadServeConfig(sources(dir, { bodyLimit: '1048576', drainTimeout: '250' }))).toMatchObject({ bodyLimit: 1048576, drainTimeout: 250 });
+  });
+
+  it('reads the connection cap and the HTTP timeouts, refusing a headers timeout longer than the request timeout', () => {
+    const dir = realpathSync(tempDir());
+    expect(loadServeConfig(sources(dir, { maxConnections: '200', headersTimeout: '2s', requestTimeout: '1m', keepAliveTimeout: '500ms' }))).toMatchObject({
+      maxConnections: 200,
+      headersTimeout: 2000,
+      requestTimeout: 60_000,
+      keepAliveTimeout: 500,
+    });
+    expect(loadServeConfig(sources(dir, {}, { FLOWREG_MAX_CONNECTIONS: 'auto' })).maxConnections).toBe(defaultMaxConnections());
+    expect(usageError(sources(dir, { maxConnections: '0' }))).toMatch(/^--max-connections: expected a number of connections or auto/);
+    expect(usageError(sources(dir, { keepAliveTimeout: '0' }))).toBe('--keep-alive-timeout: expected a duration of at least 100ms such as 10s, got "0"');
+    expect(usageError(sources(dir, {}, { FLOWREG_HEADERS_TIMEOUT: '10m' }))).toBe(
+      'FLOWREG_HEADERS_TIMEOUT: the headers timeout (600000 ms) cannot be longer than the request timeout (300000 ms, --request-timeout)',
+    );
+  });
+
+  it('derives the default connection cap from the descriptor limit (ulimit -n), keeping descriptors for the repository', () => {
+    const limits = (open: string): string => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${open}                524288               files\n`;
+    expect(descriptorLimit(() => limits('150'))).toBe(150);
+    expect(descriptorLimit(() => limits('unlimited'))).toBeNull();
+    expect(descriptorLimit(() => {
+      throw new Error('ENOENT'); // not Linux
+    })).toBeNull();
+    expect(defaultMaxConnections(150)).toBe(75); // half the limit under 256
+    expect(defaultMaxConnections(1024)).toBe(896); // 128 kept
+    expect(defaultMaxConnections(65_536)).toBe(1024); // never more than 1024
+    expect(defaultMaxConnections(null)).toBe(1024);
+    expect(defaultMaxConnections(1)).toBe(1);
   });
 });
 

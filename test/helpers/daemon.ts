@@ -9,11 +9,22 @@ export interface ServedProcess {
   logs: Array<Record<string, unknown>>;
   url: string;
   exit: Promise<number | null>;
+  /** What the child wrote on stderr so far (an uncaught exception's stack). */
+  stderr: () => string;
+}
+
+/** How to start the child beyond its arguments. */
+export interface ServeProcessOptions {
+  /** Soft and hard limit on the child's open file descriptors (`ulimit -n`, set by bash before it execs node). */
+  maxOpenFiles?: number;
 }
 
 /** Starts `flowreg serve` in `cwd` with `args`; resolves once it logs "listening" (with its URL). */
-export async function serveProcess(cwd: string, args: string[], env: Record<string, string> = {}): Promise<ServedProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function serveProcess(cwd: string, args: string[], env: Record<string, string> = {}, opts: ServeProcessOptions = {}): Promise<ServedProcess> {
+  const argv = [BIN, 'serve', ...args];
+  const [cmd, cmdArgs] =
+    opts.maxOpenFiles === undefined ? [process.execPath, argv] : ['bash', ['-c', `ulimit -n ${opts.maxOpenFiles} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(cmd, cmdArgs, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -32,7 +43,7 @@ export async function serveProcess(cwd: string, args: string[], env: Record<stri
     });
     void exit.then((code) => reject(new Error(`flowreg serve exited with ${code}: ${stderr}`)));
   });
-  return { child, logs, url, exit };
+  return { child, logs, url, exit, stderr: () => stderr };
 }
 
 /** Re-exported for the tests that imported it from here; new code imports ./waitFor.ts. */

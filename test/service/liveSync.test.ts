@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import type { FlowService } from '../../src/service/FlowService.ts';
 import { LiveSync, type LiveSyncOptions } from '../../src/service/LiveSync.ts';
@@ -169,6 +169,62 @@ describe('LiveSync loops on an injected scheduler', () => {
     const calls = [sync.fetchNow(), sync.fetchNow(), sync.fetchNow()];
     await Promise.all(calls);
     expect(fetches.length).toBe(4);
+    await sync.stop();
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('LiveSync when its loops fail', () => {
+  const emfile = (path: string): Error => Object.assign(new Error(`EMFILE: too many open files, open '${path}'`), { code: 'EMFILE', syscall: 'open', path });
+  const codeOf = (err: unknown): unknown => (err as { code?: unknown }).code;
+
+  it('keeps checking HEAD once a second when reading it fails (EMFILE), reports each failure, and serves the commit once it reads again', async () => {
+    const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one') });
+    const clock = new ManualScheduler();
+    const errors: string[] = [];
+    const { store, svc, sync } = await live(dir, {
+      scheduler: clock,
+      onError: (err, where) => {
+        errors.push(`${where}:${String(codeOf(err))}`);
+        throw new Error('a logger that fails is ignored too');
+      },
+    });
+    const head = vi.spyOn(store, 'currentHead').mockImplementation(() => {
+      throw emfile(join(dir, '.git/HEAD'));
+    });
+    writeFileSync(join(dir, 'flows/one.yaml'), text('u-1', 'one', 'committed'));
+    git(dir, ['commit', '-qam', 'by hand']);
+    clock.advance(1000);
+    await waitFor(() => errors.includes('head:EMFILE'), 5000);
+    clock.advance(1000);
+    await waitFor(() => errors.filter((e) => e === 'head:EMFILE').length === 2, 5000, { what: 'a second failed HEAD check' });
+    expect(await label(svc, 'u-1')).toBe('one');
+    head.mockRestore();
+    clock.advance(1000);
+    await untilChanged(store, async () => (await label(svc, 'u-1')) === 'committed', 'the commit, once HEAD reads again');
+    expect(errors.every((e) => e.endsWith(':EMFILE'))).toBe(true);
+    await sync.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('tries a failed batch of the watcher again a second later, so the edit is not lost', async () => {
+    const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one') });
+    const clock = new ManualScheduler();
+    const errors: unknown[] = [];
+    // no HEAD check: only the watcher's retry can serve the edit
+    const { store, svc, sync } = await live(dir, { scheduler: clock, headPollMs: 0, onError: (err) => errors.push(codeOf(err)) });
+    const refresh = vi.spyOn(store, 'refresh').mockRejectedValueOnce(emfile(join(dir, 'flows/one.yaml')));
+    atomicSave(join(dir, 'flows/one.yaml'), text('u-1', 'one', 'edited'));
+    await waitFor(() => clock.pending > 0, 5000, { what: 'the watcher to see the edit' });
+    clock.advance(10);
+    await waitFor(() => errors.length === 1, 5000);
+    expect(errors).toEqual(['EMFILE']);
+    expect(await label(svc, 'u-1')).toBe('one');
+    clock.advance(999);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    clock.advance(1);
+    await untilChanged(store, async () => (await label(svc, 'u-1')) === 'edited', 'the edit, on the retry');
+    expect(refresh.mock.calls.length).toBeGreaterThanOrEqual(2);
     await sync.stop();
     expect(clock.pending).toBe(0);
   });
