@@ -72,7 +72,12 @@ export class WorkingTree {
     return this.headBlobs.get(path) ?? null;
   }
 
-  /** The current state of a flow file. */
+  /** How many contents' inspections are cached (one per flow file on disk, not one per past edit). */
+  get inspectionCount(): number {
+    return this.summaries.size;
+  }
+
+    /** The current state of a flow file. */
   state(path: string): FlowFileState | undefined {
     return this.seen.get(path)?.state;
   }
@@ -123,7 +128,7 @@ export class WorkingTree {
       else this.headBlobs.delete(ch.path);
       const before = this.seen.get(ch.path)?.state ?? null;
       if (ch.newBlob === null) {
-        this.seen.delete(ch.path);
+        this.forget(ch.path);
         if (before) out.push({ path: ch.path, before, after: null });
         continue;
       }
@@ -247,7 +252,19 @@ export class WorkingTree {
     return this.summaries.get(blob, path) ?? this.summaries.put(blob, path, inspectFlow(text(), path));
   }
 
+  /**
+   * Forgets a path. Its content's inspection goes too: the cache keeps what is on disk, not an
+   * entry per past edit (a daemon that wrote 20,000 times grew by about 1 kB a write).
+   */
+  private forget(path: string): void {
+    const old = this.seen.get(path);
+    if (old) this.summaries.delete(old.state.blob, path);
+    this.seen.delete(path);
+  }
+
   private stateOf(path: string, blob: string, inspection: Inspection, st: BigIntStats): FlowFileState {
+    const prev = this.seen.get(path);
+    if (prev && prev.state.blob !== blob) this.summaries.delete(prev.state.blob, path);
     const state: FlowFileState = {
       path,
       blob,
@@ -278,7 +295,7 @@ export class WorkingTree {
       if (!st.isFile() && !st.isSymbolicLink()) throw new Error('not a file');
     } catch {
       if (!old) return null;
-      this.seen.delete(path);
+      this.forget(path);
       return { path, before, after: null };
     }
     // "racily clean", as git says: a file changed within the file system's timestamp granularity
@@ -297,7 +314,7 @@ export class WorkingTree {
         target = readlinkSync(full, { encoding: 'buffer' });
       } catch {
         if (!old) return null;
-        this.seen.delete(path);
+        this.forget(path);
         return { path, before, after: null };
       }
       const after = this.stateOf(path, hashObject('blob', target), symlinkInspection(path), st);

@@ -260,8 +260,11 @@ export function serializeIndex(index: GitIndex): Buffer {
     run = null;
     runLength = 0;
   };
+  // where each entry lands in `out` (v2/v3): afterwards every entry points into `out` alone
+  const spans: Array<[IndexEntry, number, number]> = [];
   index.entries.forEach((e, k) => {
     if (e.raw && index.version !== 4) {
+      spans.push([e, o + runLength, o + runLength + e.raw.length]);
       if (run === e.raw.buffer && runStart + runLength === e.raw.byteOffset) runLength += e.raw.length;
       else {
         flush();
@@ -304,11 +307,13 @@ export function serializeIndex(index: GitIndex): Buffer {
     } else {
       name.copy(out, o);
       o = start + Math.ceil((o - start + name.length + 1) / 8) * 8;
-      // from now on these bytes are the entry's own: the next write copies them as they are
-      e.raw = out.subarray(start, o);
+      spans.push([e, start, o]);
     }
   });
   flush();
+  // from now on these bytes are the entries' own, all in this one buffer: the next write copies
+  // them in one run, and no older index buffer stays alive through an entry that points into it
+  for (const [e, start, end] of spans) e.raw = out.subarray(start, end);
   const ext = (sig: string, data: Buffer): void => {
     out.write(sig, o, 'latin1');
     out.writeUInt32BE(data.length, o + 4);

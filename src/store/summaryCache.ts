@@ -62,7 +62,17 @@ export class SummaryCache {
     return entry;
   }
 
-  /** Writes the cache, keeping only the entries in `live` (the blobs still in use). */
+  /** Number of entries. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Drops the entry of a blob at a path (its file now holds other content). */
+  delete(blob: string, path: string): void {
+    if (this.entries.delete(SummaryCache.key(blob, path))) this.dirty = true;
+  }
+
+    /** Writes the cache, keeping only the entries in `live` (the blobs still in use). */
   async persist(live?: Set<string>): Promise<void> {
     if (live) {
       for (const k of this.entries.keys()) {
