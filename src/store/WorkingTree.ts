@@ -77,7 +77,7 @@ export class WorkingTree {
     return this.summaries.size;
   }
 
-    /** The current state of a flow file. */
+  /** The current state of a flow file. */
   state(path: string): FlowFileState | undefined {
     return this.seen.get(path)?.state;
   }

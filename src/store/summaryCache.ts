@@ -72,7 +72,7 @@ export class SummaryCache {
     if (this.entries.delete(SummaryCache.key(blob, path))) this.dirty = true;
   }
 
-    /** Writes the cache, keeping only the entries in `live` (the blobs still in use). */
+  /** Writes the cache, keeping only the entries in `live` (the blobs still in use). */
   async persist(live?: Set<string>): Promise<void> {
     if (live) {
       for (const k of this.entries.keys()) {
