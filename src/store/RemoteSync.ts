@@ -9,6 +9,13 @@ import { TreeDiffer } from './treeDiff.ts';
 import type { FileChange, Identity, SyncEvent } from './types.ts';
 import type { WorkingTree } from './WorkingTree.ts';
 
+/**
+ * How long a write keeps rebuilding its commit on a remote that keeps moving (other daemons
+ * pushing other flows) before it gives up with PUSH_REJECTED: with the network round it is the
+ * bound on a write's answer time (docs/sync.md).
+ */
+export const PUSH_DEADLINE_MS = 30_000;
+
 /** A commit ready to become the branch's new head, and what the remote brought in on the way. */
 export interface PushedCommit {
   commit: string;
@@ -101,13 +108,19 @@ export class RemoteSync {
     let base = write.base;
     let commit = tx.buildCommit(base, write.changes, write.author, write.message, write.nowMs);
     let pulled: FileChange[] = [];
+    const deadline = performance.now() + PUSH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       const pushed = await this.remote.push(commit);
       this.lastPush = { time: this.now(), error: null };
       if (pushed === 'ok') return { commit, base, pulled };
       const remoteHead = await this.remote.fetch();
       this.lastFetch = { time: this.now(), error: null };
-      if (attempt >= 8 || !remoteHead) throw new FlowregError('PUSH_REJECTED', `the remote kept rejecting the push of flow ${write.uid}; try again`, { uid: write.uid });
+      if (!remoteHead) throw new FlowregError('PUSH_REJECTED', `the remote refused the push of flow ${write.uid} but has no branch ${this.remote.branch}; try again`, { uid: write.uid });
+      if (performance.now() > deadline) {
+        throw new FlowregError('PUSH_REJECTED', `the remote kept moving for ${PUSH_DEADLINE_MS / 1000} s (other writers pushing other flows) and the push of flow ${write.uid} did not get in after ${attempt + 1} tries; try again`, {
+          uid: write.uid,
+        });
+      }
       if (base && !this.history.isAncestor(base, remoteHead)) {
         throw new FlowregError('BRANCH_DIVERGED', `the local branch and ${this.remote.url} have diverged; resolve it by hand before writing`, {});
       }
@@ -119,6 +132,9 @@ export class RemoteSync {
       this.tree.checkClean(pulled, index);
       base = remoteHead;
       commit = tx.buildCommit(base, write.changes, write.author, write.message, write.nowMs);
+      // another writer got in first: wait a random moment before the next try, so that writers
+      // pushing at the same pace do not keep meeting at the remote
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(20 * 2 ** attempt, 400)));
     }
   }
 

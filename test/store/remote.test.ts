@@ -5,6 +5,7 @@ import { code } from '../helpers/errors.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
 import { ObjectStore } from '../../src/store/objectStore.ts';
 import { Remote } from '../../src/store/Remote.ts';
+import { PUSH_DEADLINE_MS } from '../../src/store/RemoteSync.ts';
 import type { FlowFile } from '../../src/core/types.ts';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import { schemaRefFor } from '../../src/core/schemaRef.ts';
@@ -35,6 +36,38 @@ async function open(url: string, opts: { writeMode?: 'direct' | 'branch' } = {})
 
 const create = (f: FlowFile): WriteOp => ({ verb: 'create', uid: f.uid, author: alice, apply: () => f });
 const update = (uid: string, label: string): WriteOp => ({ verb: 'update', uid, author: alice, apply: (c) => ({ ...(c?.file as FlowFile), label }) });
+
+describe('two stores writing distinct flows through one remote', () => {
+  it('acknowledge every write (none refused as "kept rejecting"), each within the documented bound', async () => {
+    const { url, bare } = remote();
+    const a = await open(url);
+    for (let w = 0; w < 8; w++) await a.write(create(smallFlow(`u-${w}`, `flow${w}`)));
+    const b = await open(url);
+    const WRITES = 12;
+    const slowest: number[] = [];
+    const failures: string[] = [];
+    // 4 writers on each store, each on a flow of its own: no write conflicts with another
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const store = w % 2 === 0 ? a : b;
+        for (let k = 0; k < WRITES; k++) {
+          const t0 = Date.now();
+          try {
+            await store.write(update(`u-${w}`, `w${w} k${k}`));
+          } catch (err) {
+            failures.push(`${w}/${k}: ${(err as Error).message}`);
+          }
+          slowest.push(Date.now() - t0);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    expect(Math.max(...slowest)).toBeLessThan(PUSH_DEADLINE_MS + 15_000);
+    // every write is on the remote, and each flow's last write is its content there
+    expect(Number(git(bare, ['rev-list', '--count', 'main']))).toBe(8 + 8 * WRITES);
+    for (let w = 0; w < 8; w++) expect(git(bare, ['show', `main:flows/flow${w}.yaml`])).toContain(`label: w${w} k${WRITES - 1}`);
+  }, 240_000);
+});
 
 describe('GitStore with a remote', () => {
   it('clones an empty remote and pushes each write before acknowledging it', async () => {
