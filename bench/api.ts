@@ -6,20 +6,17 @@
 // Options: --flows 10000  --duration 10 (s per measurement)  --concurrency 16  --writes 21
 //          --sample 2000 (uids the GETs rotate over)  --pages 50  --keep (reuse the generated repo)
 //          --profile (write a CPU profile of the daemon to bench/out/)
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FlowFile } from '../src/core/types.ts';
 import { benchTemplates, benchUid, generateRepo } from './generateRepo.ts';
+import { opt, startChild, stopChild, type Child } from './benchRun.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
 const FLOWS = Number(opt('flows', '10000'));
 const DURATION_MS = Number(opt('duration', '10')) * 1000;
 const CONCURRENCY = Number(opt('concurrency', '16'));
@@ -102,33 +99,6 @@ function shuffled<T>(xs: T[], seed: number): T[] {
 
 // ---------------------------------------------------------------------------------------------
 // child processes
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-/** Starts a child and waits for the line announcing its URL in `logFile` (its stdout). */
-async function startChild(argv: string[], logFile: string, pattern: RegExp): Promise<Child> {
-  const fd = openSync(logFile, 'w');
-  const proc = spawn(process.execPath, argv, { stdio: ['ignore', fd, 'inherit'], env: process.env });
-  closeSync(fd);
-  const end = Date.now() + 600_000;
-  for (;;) {
-    const m = pattern.exec(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-    if (m) return { proc, url: m[1] as string };
-    if (proc.exitCode !== null) throw new Error(`${argv.join(' ')} exited with ${proc.exitCode}`);
-    if (Date.now() > end) throw new Error(`${argv.join(' ')} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stopChild(c: Child): Promise<void> {
-  if (c.proc.exitCode !== null) return;
-  const exited = new Promise((r) => c.proc.once('exit', r));
-  c.proc.kill('SIGTERM');
-  await exited;
-}
 
 function put(url: string, body: string): Promise<number> {
   return new Promise((resolvePut, reject) => {

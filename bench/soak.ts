@@ -13,19 +13,16 @@
 //          sample)  --keep (reuse the generated repo)  --no-snapshots
 // Also: node --expose-gc --import tsx bench/soak.ts --phase index-probe --flows 10000 --touch 1000
 //          (in process: ArrayBuffer memory after GC as more distinct flows are written)
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BENCH_ENV, benchUid, generateRepo } from './generateRepo.ts';
+import { opt, startChild, stopChild, type Child } from './benchRun.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
 const FLOWS = Number(opt('flows', '1000'));
 const WRITES = Number(opt('writes', '20000'));
 const TOUCH = Math.min(FLOWS, Number(opt('touch', '300')));
@@ -38,37 +35,19 @@ const work = join(tmpdir(), 'flowreg-bench-soak');
 const V2 = '/api/v2/serve/awel';
 const MB = 1024 * 1024;
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
+interface Served extends Child {
   cwd: string;
 }
 
 /** Starts `flowreg serve` on `dir` (default options, any port) in `cwd`, waits for its URL. */
-async function startServe(dir: string, cwd: string): Promise<Child> {
+async function startServe(dir: string, cwd: string): Promise<Served> {
   rmSync(cwd, { recursive: true, force: true });
   mkdirSync(cwd, { recursive: true });
-  const logFile = join(cwd, 'flowreg.log');
-  const fd = openSync(logFile, 'w');
   const nodeArgs = SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2'] : [];
-  const proc = spawn(process.execPath, [...nodeArgs, join(root, 'bin/flowreg.js'), 'serve', '--repo', dir, '--port', '0'], { cwd, stdio: ['ignore', fd, 'inherit'], env: process.env });
-  closeSync(fd);
-  const end = Date.now() + 600_000;
-  for (;;) {
-    const m = /"url":"(http:[^"]+)","repo"/.exec(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-    if (m) return { proc, url: m[1] as string, cwd };
-    if (proc.exitCode !== null) throw new Error(`flowreg serve exited with ${proc.exitCode}`);
-    if (Date.now() > end) throw new Error('flowreg serve did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const child = await startChild([...nodeArgs, join(root, 'bin/flowreg.js'), 'serve', '--repo', dir, '--port', '0'], join(cwd, 'flowreg.log'), /"url":"(http:[^"]+)","repo"/, cwd);
+  return { ...child, cwd };
 }
 
-async function stop(c: Child): Promise<void> {
-  if (c.proc.exitCode !== null) return;
-  const exited = new Promise((r) => c.proc.once('exit', r));
-  c.proc.kill('SIGTERM');
-  await exited;
-}
 
 /** VmRSS of a process, in MB. */
 function rssMb(pid: number): number {
@@ -107,7 +86,7 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 /** Asks a child for a heap snapshot; returns when its file is complete (the size stops changing). */
-async function snapshot(c: Child): Promise<string> {
+async function snapshot(c: Served): Promise<string> {
   const before = new Set(readdirSync(c.cwd).filter((f) => f.endsWith('.heapsnapshot')));
   c.proc.kill('SIGUSR2');
   let file = '';
@@ -256,7 +235,7 @@ async function main(): Promise<void> {
     const commits = Number(execFileSync('git', ['rev-list', '--count', 'HEAD'], { cwd: dirW, env: BENCH_ENV, encoding: 'utf8' }).trim());
     console.log(`commits in the writer's repository: ${commits} (${FLOWS + 1} before the run)`);
   } finally {
-    await Promise.all([stop(writer), stop(idle)]);
+    await Promise.all([stopChild(writer), stopChild(idle)]);
     agent.destroy();
   }
   // the daemons persist the history index and the parsed-flow cache when they stop

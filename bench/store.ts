@@ -10,12 +10,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BENCH_ENV, benchTemplates, benchText, generateRepo } from './generateRepo.ts';
 import type { FlowFile } from '../src/core/types.ts';
+import { opt } from './benchRun.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
 const SIZES = opt('sizes', '100,1000,10000').split(',').map(Number);
 const COMMITS = Number(opt('commits', '50000'));
 const WRITES = Number(opt('writes', '21'));

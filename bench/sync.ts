@@ -17,17 +17,14 @@ import { formatFlow } from '../src/core/formatFlow.ts';
 import { serveProcess, type ServedProcess } from '../test/helpers/daemon.ts';
 import { smallFlow } from '../test/helpers/flows.ts';
 import { bareRepo, startGitHttpServer } from '../test/helpers/gitHttpServer.ts';
+import { opt } from './benchRun.ts';
 
 const args = process.argv.slice(2);
-const optText = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
-const opt = (name: string, dflt: string): number => Number(optText(name, dflt));
-const EDITS = opt('edits', '50');
-const FLOWS = opt('flows', '1000');
-const CHANGED = opt('changed', '100');
-const SAVE_FLOWS = optText('save-flows', '100,10000').split(',').map(Number);
+const num = (name: string, dflt: string): number => Number(opt(name, dflt));
+const EDITS = num('edits', '50');
+const FLOWS = num('flows', '1000');
+const CHANGED = num('changed', '100');
+const SAVE_FLOWS = opt('save-flows', '100,10000').split(',').map(Number);
 const V2 = '/api/v2/serve/awel';
 const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com' };
 const work = mkdtempSync(join(tmpdir(), 'flowreg-bench-sync-'));

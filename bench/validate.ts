@@ -15,12 +15,9 @@ import { flowSchema } from '../src/core/flowSchema.ts';
 import { formatFlow } from '../src/core/formatFlow.ts';
 import { parseYaml } from '../src/core/parseYaml.ts';
 import type { FlowData, FlowFile, JsonObject } from '../src/core/types.ts';
+import { opt } from './benchRun.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
 const FILES = Number(opt('files', '1000'));
 const ROUNDS = Number(opt('rounds', '5'));
 const root = resolve(import.meta.dirname, '..');
