@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Installs the real DB-GPT of test/runtime/ once (FLOWREG_SKIP_DBGPT=1 opts out); test:fast drops it.
+    globalSetup: ['test/globalSetup.ts'],
     reporters: ['default'],
   },
 });

@@ -29,9 +29,12 @@ export const CHILD_PROCESS_TESTS = [
   'test/server/badInput.test.ts', // git status and fsck after each batch of requests
   'test/server/dbgptClients.test.ts', // checks commits with native git
   'test/server/writes.test.ts', // checks commits and git status with native git
+  'test/server/corsBrowser.test.ts', // Chromium (playwright-core) calling flowreg from another origin
+  'test/server/runtimeConnectTimeout.test.ts', // a listener that never accepts (python3)
+  'test/runtime/**', // a real DB-GPT (Python) in a child process group, and dbgpt_client run with Python
 ];
 
-export default mergeConfig(
+const config = mergeConfig(
   base,
   defineConfig({
     test: {
@@ -42,3 +45,8 @@ export default mergeConfig(
     },
   }),
 );
+// No globalSetup: it installs the real DB-GPT the runtime tests need, and none of them runs here.
+// (`globalSetup: []` above would not do: mergeConfig concatenates arrays.)
+config.test = { ...config.test, globalSetup: [] };
+
+export default config;
