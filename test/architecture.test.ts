@@ -12,9 +12,10 @@ const ALLOWED: Record<string, string[]> = {
   watch: ['errors', 'core'],
   config: ['errors', 'core'],
   service: ['errors', 'core', 'store', 'watch', 'config'],
-  server: ['errors', 'core', 'config', 'service'],
-  daemon: ['errors', 'core', 'store', 'watch', 'config', 'service', 'server'],
-  cli: ['errors', 'core', 'store', 'watch', 'config', 'service', 'server', 'daemon'],
+  runtime: ['errors', 'core', 'store', 'watch', 'config', 'service'],
+  server: ['errors', 'core', 'config', 'service', 'runtime'],
+  daemon: ['errors', 'core', 'store', 'watch', 'config', 'service', 'runtime', 'server'],
+  cli: ['errors', 'core', 'store', 'watch', 'config', 'service', 'runtime', 'server', 'daemon'],
 };
 
 function walk(dir: string): string[] {

@@ -10,6 +10,7 @@ const GROUP_TITLES: Record<OptionGroup, string> = {
   auth: 'Authentication',
   logging: 'Logging',
   sync: 'Sync',
+  runtime: 'Runtimes',
 };
 
 /** Table-cell text: pipes escaped, and angle brackets so `<key>` is not read as HTML or an autolink. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FlowregError } from '../errors/index.ts';
+import { withRuntimeKeys } from './parseRuntimes.ts';
 import { remoteCredentials } from './remoteCredentials.ts';
 import { REMOTE_TOKEN_ENV, SERVE_OPTIONS, type OptionSpecFor, type ParseContext, type ServeConfig } from './serveOptions.ts';
 
@@ -104,6 +105,7 @@ export function loadServeConfig(src: ConfigSources): ServeConfig {
   }
   return {
     ...config,
+    runtimes: withRuntimeKeys(config.runtimes, src.env),
     ...remoteCredentials({
       remote: config.remote,
       remoteWhere: sourceOf(spec('remote'), src, file),

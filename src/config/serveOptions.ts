@@ -2,7 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { FlowregError, redactCredentials } from '../errors/index.ts';
 import { defaultMaxConnections } from './descriptorLimit.ts';
+import type { DriftMode, RuntimeTarget } from '../core/runtimeTarget.ts';
 import { parseApiKeys, type ApiKey } from './parseApiKeys.ts';
+import { parseRuntimes } from './parseRuntimes.ts';
 
 /** The environment variable holding the remote's token itself (it has no flag: a flag is seen in the process list). */
 export const REMOTE_TOKEN_ENV = 'FLOWREG_REMOTE_TOKEN';
@@ -39,6 +41,8 @@ export interface ServeConfig {
   requestTimeout: number;
   /** How long an idle keep-alive connection is kept after an answer, in ms. */
   keepAliveTimeout: number;
+  /** Origins a browser may call flowreg from (CORS): exact origins, or `*` for any; empty: none. */
+  corsOrigins: string[];
   /** The daemon's committer identity; null: the store's default. */
   committer: { name: string; email: string } | null;
   /** The config file that was read, null when none. */
@@ -62,6 +66,16 @@ export interface ServeConfig {
   writeMode: 'direct' | 'branch';
   /** Watch the working tree for changes made outside flowreg. */
   watch: boolean;
+  /** DB-GPT webservers flows are deployed into and chat is forwarded to (docs/runtimes.md); empty: none. */
+  runtimes: RuntimeTarget[];
+  /** Seconds between full reconciles of every runtime (a restarted runtime, drift). */
+  runtimeInterval: number;
+  /** Longest wait for one call to a runtime by the reconcile, in ms. */
+  runtimeTimeout: number;
+  /** What the reconcile does with drift on a runtime. */
+  drift: DriftMode;
+  /** The repository's id in the provenance of deployed flows; null: derived from the remote or the repository folder. */
+  runtimeOwner: string | null;
 }
 
 /** Where a value came from, for messages, and what relative paths resolve against. */
@@ -75,7 +89,7 @@ export interface ParseContext {
 }
 
 /** How options are grouped in `--help` and docs/configuration.md. */
-export type OptionGroup = 'repository' | 'http' | 'auth' | 'logging' | 'sync';
+export type OptionGroup = 'repository' | 'http' | 'auth' | 'logging' | 'sync' | 'runtime';
 
 /** One option of `flowreg serve`: its flag, environment variable, config-file key, default and parser. */
 export interface OptionSpecFor<K extends keyof ServeConfig> {
@@ -93,6 +107,8 @@ export interface OptionSpecFor<K extends keyof ServeConfig> {
   parse: (raw: unknown, ctx: ParseContext) => ServeConfig[K];
   /** False for options that cannot come from the config file (the file's own path). */
   inFile?: boolean;
+  /** True: the flag may be given several times, its values joined with commas. */
+  repeatable?: boolean;
 }
 
 /** Any option of the table. */
@@ -168,6 +184,33 @@ function identity(raw: unknown, ctx: ParseContext): { name: string; email: strin
   return { name, email };
 }
 
+/** A comma list (or a config file's array) of exact origins, or `*`: each as browsers send it in `Origin` (`http://localhost:3000`). */
+function corsOrigins(raw: unknown, ctx: ParseContext): string[] {
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+  const bad = (what: unknown): FlowregError => usage(ctx, `expected origins such as http://localhost:3000 (scheme, host and port, no path), comma-separated, or *; got ${shown(what)}`);
+  if (items === null) throw bad(raw);
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') throw bad(item);
+    const given = item.trim();
+    if (given === '') continue;
+    if (given === '*') {
+      out.push('*');
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(given);
+    } catch {
+      throw bad(given);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') throw bad(given);
+    if (!out.includes(url.origin)) out.push(url.origin);
+  }
+  if (out.length === 0) throw bad(raw);
+  return out.includes('*') ? ['*'] : out;
+}
+
 /** The repository for "the current directory": the nearest folder upwards holding `.git`, else `cwd`. */
 export function repositoryOf(cwd: string): string {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -234,7 +277,7 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     flag: '--templates-dir <dir>',
     env: 'FLOWREG_TEMPLATES_DIR',
     group: 'repository',
-    description: 'folder of template flows served by /flow/templates (DB-GPT export JSON or flow YAML), relative to the repository',
+    description: "folder of template flows served by /flow/templates (DB-GPT export JSON or flow YAML), relative to the repository; when it does not exist, flowreg's built-in templates (DB-GPT's English ones) are served",
     defaultText: 'templates',
     fallback: () => null,
     parse: (raw, ctx) => resolve(ctx.repo, text(raw, ctx, 'a folder path')),
@@ -333,6 +376,17 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     defaultText: '5s',
     fallback: () => 5_000,
     parse: (raw, ctx) => timeout(raw, ctx),
+  },
+  {
+    key: 'corsOrigins',
+    flag: '--cors-origin <origins>',
+    env: 'FLOWREG_CORS_ORIGINS',
+    group: 'http',
+    description:
+      'origins a web page may call flowreg from (CORS), such as http://localhost:3000: comma-separated exact origins (scheme, host and port), or * for any. Preflights are answered without an API key; other origins get no CORS headers, so browsers refuse them',
+    defaultText: 'none',
+    fallback: () => [],
+    parse: corsOrigins,
   },
   {
     key: 'apiKeys',
@@ -453,5 +507,65 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     defaultText: 'true',
     fallback: () => true,
     parse: bool,
+  },
+  {
+    key: 'runtimes',
+    flag: '--runtime <url>',
+    env: 'FLOWREG_RUNTIMES',
+    group: 'runtime',
+    description:
+      'DB-GPT webserver to deploy the flows into and forward chat to, as URL or name=URL (several: repeat the flag, or separate with commas; the config file also takes objects {"name","url","apiKeyFile"}). A runtime\'s API key comes from FLOWREG_RUNTIME_KEY_<NAME> (name upper-cased, - as _) or apiKeyFile, never from a flag',
+    defaultText: 'none',
+    fallback: () => [],
+    parse: (raw, ctx) => parseRuntimes(raw, ctx.where, ctx.base),
+    repeatable: true,
+  },
+  {
+    key: 'runtimeInterval',
+    flag: '--runtime-interval <seconds>',
+    env: 'FLOWREG_RUNTIME_INTERVAL',
+    group: 'runtime',
+    description: 'seconds between full reconciles of each runtime (lists its flows: a restarted runtime, drift); changes in git are deployed at once',
+    defaultText: '15',
+    fallback: () => 15,
+    parse: (raw, ctx) => integer(raw, ctx, 'seconds', 1, 86_400),
+  },
+  {
+    key: 'runtimeTimeout',
+    flag: '--runtime-timeout <duration>',
+    env: 'FLOWREG_RUNTIME_TIMEOUT',
+    group: 'runtime',
+    description: 'longest wait for one call of the reconcile to a runtime (list, create, update, delete); a runtime that does not answer in time is shown down and retried',
+    defaultText: '10s',
+    fallback: () => 10_000,
+    parse: (raw, ctx) => timeout(raw, ctx),
+  },
+  {
+    key: 'drift',
+    flag: '--drift <mode>',
+    env: 'FLOWREG_DRIFT',
+    group: 'runtime',
+    description: 'a flow changed or deleted on a runtime behind flowreg\'s back: heal (set back to git\'s version), report (list it only), prune (heal, and also delete flows on the runtime that flowreg did not put there)',
+    defaultText: 'heal',
+    fallback: () => 'heal',
+    parse: (raw, ctx) => {
+      const m = typeof raw === 'string' ? raw.trim() : raw;
+      if (m !== 'heal' && m !== 'report' && m !== 'prune') throw usage(ctx, `expected heal, report or prune, got ${shown(raw)}`);
+      return m;
+    },
+  },
+  {
+    key: 'runtimeOwner',
+    flag: '--runtime-owner <id>',
+    env: 'FLOWREG_RUNTIME_OWNER',
+    group: 'runtime',
+    description: 'this repository\'s id in the provenance of the flows it deploys (source_url flowreg://<id>/…); flows of another id are never touched. Two flowregs sharing a runtime need different ids',
+    defaultText: 'the remote URL, else the repository folder\'s name and a hash of its path',
+    fallback: () => null,
+    parse: (raw, ctx) => {
+      const id = text(raw, ctx, 'an id');
+      if (id.length > 200 || /[\s?#]/.test(id)) throw usage(ctx, `expected an id of at most 200 characters without spaces, ? or #, got ${shown(raw)}`);
+      return id;
+    },
   },
 ];

@@ -6,8 +6,13 @@ import { FlowregError, redactCredentials } from '../errors/index.ts';
 import { createApp } from '../server/createApp.ts';
 import { FlowService } from '../service/FlowService.ts';
 import type { SyncApi } from '../service/FlowServiceApi.ts';
+import type { JsonObject } from '../core/types.ts';
 import { LiveSync } from '../service/LiveSync.ts';
+import { Reconciler } from '../runtime/Reconciler.ts';
 import { GitStore } from '../store/GitStore.ts';
+import { realScheduler } from '../watch/Scheduler.ts';
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 
 /** A warning repeated within this many ms is counted, not logged again (a loop failing every second while descriptors run out). */
 const REPEAT_MS = 10_000;
@@ -42,6 +47,7 @@ export class Daemon {
   private store: GitStore | null = null;
   private service: FlowService | null = null;
   private live: LiveSync | null = null;
+  private reconciler: Reconciler | null = null;
   private server: Server | null = null;
   private inflight = 0;
   private idle: (() => void) | null = null;
@@ -82,14 +88,28 @@ export class Daemon {
     });
     await live.start();
     this.live = live;
+    let reconciler: Reconciler | null = null;
+    if (c.runtimes.length > 0) {
+      reconciler = new Reconciler(service, store, {
+        targets: c.runtimes,
+        owner: runtimeOwner(c),
+        intervalMs: c.runtimeInterval * 1000,
+        drift: c.drift,
+        timeoutMs: c.runtimeTimeout,
+        scheduler: realScheduler,
+        log: (level, fields, msg) => (level === 'warn' ? this.warnOnce(`runtime:${msg}:${String(fields.runtime)}:${String(fields.uid ?? '')}`, fields, msg) : this.logger.info(fields, msg)),
+      });
+      this.reconciler = reconciler;
+    }
     const sync: SyncApi = {
       status: () => service.syncStatus(),
       fetchNow: () => live.fetchNow(),
       branch: c.branch,
       hasRemote: c.remote !== null,
       webhookSecret: c.webhookSecret,
+      ...(reconciler !== null ? { runtimes: () => reconciler.report() as JsonObject, reconcileNow: () => reconciler.reconcileNow() } : {}),
     };
-    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync });
+    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync, runtimes: reconciler, corsOrigins: c.corsOrigins });
     // A silent connection gets 408 and is closed after headersTimeout (node checks every connectionsCheckingInterval).
     const server = createServer({ headersTimeout: c.headersTimeout, requestTimeout: c.requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, c.headersTimeout)) }, app);
     server.keepAliveTimeout = c.keepAliveTimeout;
@@ -112,6 +132,8 @@ export class Daemon {
         });
       });
     } catch (err) {
+      await this.reconciler?.stop();
+      this.reconciler = null;
       await this.live?.stop();
       this.live = null;
       service.close();
@@ -124,11 +146,18 @@ export class Daemon {
     // After listen, a server error (accept failing with EMFILE when descriptors run out) is logged, not fatal: node goes on accepting.
     server.on('error', (err) => this.warnOnce(`server:${codeOf(err)}`, { err }, 'server error'));
     this.server = server;
+    // the first pass on each runtime starts once the status route can answer
+    reconciler?.start();
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const address = { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
-    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote === null ? null : redactCredentials(c.remote), remoteCredentials: c.remoteAuth !== null, branch: c.branch, writeMode: c.writeMode, maxConnections: c.maxConnections }, 'listening');
+    this.logger.info({ url: address.url, repo: c.repo, flowsDir: c.flowsDir, auth: c.apiKeys.length > 0, remote: c.remote === null ? null : redactCredentials(c.remote), remoteCredentials: c.remoteAuth !== null, branch: c.branch, writeMode: c.writeMode, maxConnections: c.maxConnections, runtimes: c.runtimes.map((t) => ({ name: t.name, url: t.url, key: t.apiKey !== null })) }, 'listening');
     return address;
+  }
+
+  /** The runtimes' reconciler (null: no runtime configured), for tests and the status route. */
+  get runtimes(): Reconciler | null {
+    return this.reconciler;
   }
 
   /**
@@ -189,6 +218,8 @@ export class Daemon {
     await closed;
     this.server = null;
     // The service waits for writes still queued (a timed-out request's commit included).
+    await this.reconciler?.stop();
+    this.reconciler = null;
     await this.live?.stop();
     this.live = null;
     this.service?.close();
@@ -203,4 +234,11 @@ export class Daemon {
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'error';
+}
+
+/** The repository's id in deployed flows' provenance: configured, else the remote URL, else the folder's name and a hash of its path. */
+export function runtimeOwner(c: ServeConfig): string {
+  if (c.runtimeOwner !== null) return c.runtimeOwner;
+  if (c.remote !== null) return redactCredentials(c.remote);
+  return `${basename(c.repo)}-${createHash('sha256').update(c.repo).digest('hex').slice(0, 8)}`;
 }

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: 'A valid API key is required.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than the configured limit.',
   NOT_SUPPORTED: 'The operation is part of DB-GPT but not supported by flowreg.',
+  RUNTIME_UNAVAILABLE: 'A request forwarded to the DB-GPT runtimes found none that answered; the message names each runtime and why.',
   USAGE: 'The command line is wrong (unknown option, missing argument).',
   INTERNAL: 'An unexpected failure; the message says what was being done.',
 } as const;

@@ -1,9 +1,6 @@
 import { laxBool } from '../core/flowSchema.ts';
 import { FlowregError } from '../errors/index.ts';
 
-/** The largest page a list answers; a bigger page_size is refused rather than served slowly. */
-export const MAX_PAGE_SIZE = 1000;
-
 function invalid(name: string, message: string): FlowregError {
   return new FlowregError('INVALID_INPUT', message, { loc: `query.${name}` });
 }
@@ -30,7 +27,7 @@ export class QueryReader {
     if (v === undefined) return dflt;
     const n = /^\s*[+-]?\d{1,15}\s*$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n)) throw invalid(name, `expected an integer, got ${JSON.stringify(v)}`);
-    if (n < min || n > max) throw invalid(name, `expected an integer from ${min} to ${max}, got ${n}`);
+    if (n < min || n > max) throw invalid(name, max === Number.MAX_SAFE_INTEGER ? `expected an integer of at least ${min}, got ${n}` : `expected an integer from ${min} to ${max}, got ${n}`);
     return n;
   }
 
@@ -52,8 +49,12 @@ export class QueryReader {
     return found;
   }
 
-  /** `page` (from 1) and `page_size` (1 to MAX_PAGE_SIZE, default 20), DB-GPT's pagination parameters. */
+  /**
+   * `page` (from 1) and `page_size` (from 1, default 20), DB-GPT's pagination parameters. As in
+   * DB-GPT, page_size has no upper bound (its app editor asks for 10000): a page holds at most the
+   * items there are, and the list is built per item, never per page_size.
+   */
   page(): { page: number; pageSize: number } {
-    return { page: this.int('page', 1, 1), pageSize: this.int('page_size', 20, 1, MAX_PAGE_SIZE) };
+    return { page: this.int('page', 1, 1), pageSize: this.int('page_size', 20, 1) };
   }
 }

@@ -44,6 +44,7 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorRow> = {
   UNAUTHORIZED: { status: 401, errCode: '401' },
   PAYLOAD_TOO_LARGE: { status: 413, errCode: '413' },
   NOT_SUPPORTED: { status: 400, errCode: 'E0003' },
+  RUNTIME_UNAVAILABLE: { status: 502, errCode: '502' },
   USAGE: { status: 400, errCode: 'E0003' },
   INTERNAL: { status: 500, errCode: '500' },
 };

@@ -5,6 +5,7 @@ import { LruCache } from '../core/LruCache.ts';
 import { schemaRefFor } from '../core/schemaRef.ts';
 import type { JsonObject } from '../core/types.ts';
 import { FlowregError } from '../errors/index.ts';
+import type { RuntimeRouter } from '../runtime/types.ts';
 import type { FlowFilter, FlowServiceApi, SyncApi, WritePreconditions } from '../service/FlowServiceApi.ts';
 import { callerOf } from './callerOf.ts';
 import { envelope } from './envelope.ts';
@@ -13,6 +14,7 @@ import type { Metrics } from './Metrics.ts';
 import { ref } from './openApiSchemas.ts';
 import { QueryReader } from './QueryReader.ts';
 import { readUpload } from './readUpload.ts';
+import type { RuntimeProxy } from './runtimeProxy.ts';
 import { WebhookGate } from './webhookGate.ts';
 
 /** What route handlers work with. */
@@ -29,6 +31,10 @@ export interface RouteContext {
   sync: SyncApi | null;
   /** The webhook's delivery ids already accepted, and its one-running-one-queued fetches. */
   webhook: WebhookGate;
+  /** The DB-GPT runtimes (null: none configured). */
+  runtimes: RuntimeRouter | null;
+  /** Forwards requests to the runtimes (null: none configured). */
+  proxy: RuntimeProxy | null;
 }
 
 /** One documented query, path or header parameter. */
@@ -66,6 +72,12 @@ export interface RouteSpec {
   errors: number[];
   /** What the 200 answer carries besides JSON, for the OpenAPI document. */
   answers?: { etag?: boolean; yaml?: boolean; attachment?: boolean; text?: string };
+  /**
+   * True: with a runtime configured, the request is forwarded to it (the first that answers) and
+   * `handle` is flowreg's answer without one. Such a route's body is read as bytes then, whatever
+   * its type.
+   */
+  forward?: boolean;
   handle: (ctx: RouteContext, req: Request, res: Response) => Promise<void>;
 }
 
@@ -73,7 +85,7 @@ const str = (description: string, name: string, required = false): ParamDoc => (
 const UID: ParamDoc = { name: 'uid', in: 'path', description: 'The flow uid.', schema: { type: 'string' }, required: true };
 const PAGE: ParamDoc[] = [
   { name: 'page', in: 'query', description: 'Page number, from 1 (default 1).', schema: { type: 'integer', minimum: 1, default: 1 } },
-  { name: 'page_size', in: 'query', description: 'Items per page, 1 to 1000 (default 20).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 20 } },
+  { name: 'page_size', in: 'query', description: 'Items per page, at least 1, no upper bound as in DB-GPT (default 20).', schema: { type: 'integer', minimum: 1, default: 20 } },
 ];
 const LIST_FILTERS: ParamDoc[] = [
   str('Exact flow name.', 'name'),
@@ -466,7 +478,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/flow/templates',
     operationId: 'flowTemplates',
-    summary: 'The template flows (fresh uids each call, as DB-GPT), as a PaginationResult.',
+    summary: 'The template flows (fresh uids each call, as DB-GPT), as a PaginationResult: the repository\'s templates folder, or, without one, flowreg\'s built-in templates (DB-GPT\'s English ones).',
     tag: 'io',
     envelope: true,
     auth: true,
@@ -482,7 +494,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/nodes',
     operationId: 'listNodes',
-    summary: 'Operator and resource metadata found in the repository\'s flows (flowreg has no operator registry), filtered by `tags`.',
+    summary: 'Operator and resource metadata, filtered by `tags`: with a runtime, its operator registry (forwarded); without, the nodes found in the repository\'s flows.',
+    forward: true,
     tag: 'nodes',
     envelope: true,
     auth: true,
@@ -497,7 +510,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'post',
     path: '/nodes/refresh',
     operationId: 'refreshNode',
-    summary: 'The stored metadata of one node (flowreg cannot recompute dynamic options).',
+    summary: 'One node\'s metadata with its dynamic options: with a runtime, recomputed there (forwarded); without, the metadata stored in the flows.',
+    forward: true,
     tag: 'nodes',
     envelope: true,
     auth: true,
@@ -524,7 +538,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'post',
     path: '/variables',
     operationId: 'createVariable',
-    summary: 'Not supported: flowreg stores no variables (a flow keeps its own in `variables`).',
+    summary: 'With a runtime: forwarded (DB-GPT stores the variable). Without: not supported, flowreg stores no variables (a flow keeps its own in `variables`).',
+    forward: true,
     tag: 'variables',
     envelope: true,
     auth: true,
@@ -538,7 +553,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'put',
     path: '/variables/:id',
     operationId: 'updateVariable',
-    summary: 'Not supported: flowreg stores no variables.',
+    summary: 'With a runtime: forwarded. Without: not supported, flowreg stores no variables.',
+    forward: true,
     tag: 'variables',
     envelope: true,
     auth: true,
@@ -553,7 +569,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/variables',
     operationId: 'listVariables',
-    summary: 'An empty page: flowreg stores no variables. `key` is required, as in DB-GPT.',
+    summary: 'With a runtime: forwarded. Without: an empty page, flowreg stores no variables. `key` is required, as in DB-GPT.',
+    forward: true,
     tag: 'variables',
     envelope: true,
     auth: true,
@@ -571,7 +588,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/variables/keys',
     operationId: 'listVariableKeys',
-    summary: 'An empty list: flowreg stores no variables.',
+    summary: 'With a runtime: forwarded. Without: an empty list, flowreg stores no variables.',
+    forward: true,
     tag: 'variables',
     envelope: true,
     auth: true,
@@ -586,7 +604,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'post',
     path: '/flow/debug',
     operationId: 'debugFlow',
-    summary: 'Not supported: flowreg stores flows, it does not run them.',
+    summary: 'With a runtime: forwarded (the runtime runs the flow, its answer streamed back). Without: not supported, flowreg stores flows and does not run them.',
+    forward: true,
     tag: 'service',
     envelope: true,
     auth: true,
@@ -623,6 +642,36 @@ export const ROUTES: RouteSpec[] = [
     errors: [401],
     handle: async (ctx, _req, res) => {
       send(res, ctx.sync ? ctx.sync.status() : { remote: null, invalid_flows: [] });
+    },
+  },
+  {
+    method: 'get',
+    path: '/runtimes',
+    operationId: 'runtimeStatus',
+    summary:
+      'The runtimes (DB-GPT servers flows are deployed into): per runtime whether it is reachable or why not, its last reconcile, its live flows, the flows it refused with its own error, the flows on it that flowreg did not put there; and the drift found (a flow changed, deleted or added on a runtime behind flowreg\'s back) with what was done about it. Without runtimes: `runtimes: []`.',
+    tag: 'sync',
+    envelope: true,
+    auth: true,
+    data: { type: 'object' },
+    errors: [401],
+    handle: async (ctx, _req, res) => {
+      send(res, ctx.sync?.runtimes?.() ?? { runtimes: [], drift: [] });
+    },
+  },
+  {
+    method: 'post',
+    path: '/runtimes/reconcile',
+    operationId: 'runtimeReconcile',
+    summary: 'Reconciles every runtime now (lists each, applies the difference, heals or reports drift) and answers the runtimes\' status once done.',
+    tag: 'sync',
+    envelope: true,
+    auth: true,
+    data: { type: 'object' },
+    errors: [401],
+    handle: async (ctx, _req, res) => {
+      await ctx.sync?.reconcileNow?.();
+      send(res, ctx.sync?.runtimes?.() ?? { runtimes: [], drift: [] });
     },
   },
   {

@@ -14,6 +14,16 @@ import { formatTime } from './formatTime.ts';
 
 const OID = /^[0-9a-f]{40}$/;
 
+/** What the runtimes say of the flows, as served answers show it (the reconciler keeps it). */
+export interface RuntimeView {
+  /** Changes whenever any flow's overlay changes. */
+  readonly generation: number;
+  /** Changes whenever this flow's overlay changes. */
+  stamp(uid: string): number;
+  /** null: nothing to show (no runtime has a word on this flow). */
+  overlay(uid: string): { metadata: Json; state?: string; error_message?: string } | null;
+}
+
 /** DB-GPT's `loc:msg` style summary of findings for error_message and messages. */
 function describeFindings(findings: Finding[]): string {
   return findings.map((f) => `${f.file}${f.line ? `:${f.line}:${f.col}` : ''} ${f.code} ${f.message}`).join('; ');
@@ -30,7 +40,9 @@ export class FlowService implements FlowServiceApi {
   /** Served flows as JSON text, bounded by total length (about 256 MB: 10,000 corpus-sized flows). */
   private readonly json = new LruCache<string, string>(Number.POSITIVE_INFINITY, 256 * 1024 * 1024, (v) => v.length);
   private sorted: ServedEntry[] | null = null;
-  private readonly pages = new LruCache<string, { generation: number; json: string }>(256, 128 * 1024 * 1024, (v) => v.json.length);
+  /** What the runtimes say of each flow, shown in served answers (null: no runtime configured). */
+  private runtimeView: RuntimeView | null = null;
+  private readonly pages = new LruCache<string, { generation: string; json: string }>(256, 128 * 1024 * 1024, (v) => v.json.length);
   private readonly unsubscribe: () => void;
 
   constructor(private readonly store: GitStore) {
@@ -74,7 +86,43 @@ export class FlowService implements FlowServiceApi {
     const d = this.derived(s);
     const flow = dbgptFlowFromFile({ ...(file as object), uid: s.uid, name: file.name ?? s.summary.name, label: file.label ?? s.summary.label } as FlowFile, d);
     if (s.errors.length > 0) flow.state = 'load_failed';
+    const seen = this.runtimeView?.overlay(s.uid);
+    if (seen) {
+      // as DB-GPT shows its own flows: a live one running with its metadata, a refused one load_failed with the error
+      flow.metadata = seen.metadata;
+      if (s.errors.length === 0 && seen.state !== undefined) flow.state = seen.state;
+      if (seen.error_message !== undefined) flow.error_message = s.errors.length > 0 ? `${String(flow.error_message)}; ${seen.error_message}`.slice(0, 500) : seen.error_message;
+    }
     return { flow, version: d.version };
+  }
+
+  /**
+   * Shows what the runtimes say of each flow in the served answers (metadata, state, error);
+   * `view.stamp(uid)` changes whenever that flow's overlay does, and `view.generation` whenever any does.
+   */
+  setRuntimeView(view: RuntimeView | null): void {
+    this.runtimeView = view;
+  }
+
+  /**
+   * What a runtime should run for a flow: its served content (a quarantined file's last good
+   * content, with the state that content declares), the file's path and its version; null when the
+   * flow has no valid content at all.
+   */
+  async deploySpec(uid: string): Promise<{ flow: DbgptFlow; path: string; version: string } | null> {
+    const s = this.store.findFlow(uid);
+    if (!s || !s.blob) return null;
+    const file = await this.fileOf(s);
+    if (!file) return null;
+    const d = this.derived(s);
+    const flow = dbgptFlowFromFile({ ...(file as object), uid: s.uid } as FlowFile, d);
+    // a quarantined file serves its last good content, not the broken edit the version's -dirty is about
+    return { flow, path: s.path, version: s.errors.length > 0 ? d.version.replace(/-dirty$/, '') : d.version };
+  }
+
+  /** The uids of every served flow (for a full reconcile). */
+  servedUids(): string[] {
+    return [...this.store.flows()].map((s) => s.uid);
   }
 
   private sortKey(s: ServedEntry): number {
@@ -125,11 +173,16 @@ export class FlowService implements FlowServiceApi {
     checkPaging(page, pageSize);
     const key = `${JSON.stringify(filter)}|${page}|${pageSize}`;
     const hit = this.pages.get(key);
-    const generation = this.store.generation;
+    const generation = this.pageGeneration();
     if (hit && hit.generation === generation) return hit.json;
     const json = await this.listJsonUncached(filter, page, pageSize);
-    if (generation === this.store.generation) this.pages.set(key, { generation, json });
+    if (generation === this.pageGeneration()) this.pages.set(key, { generation, json });
     return json;
+  }
+
+  /** What a cached page was built from: the store's index and the runtimes' overlay. */
+  private pageGeneration(): string {
+    return `${this.store.generation}:${this.runtimeView?.generation ?? 0}`;
   }
 
   private async listJsonUncached(filter: FlowFilter, page: number, pageSize: number): Promise<string> {
@@ -164,7 +217,7 @@ export class FlowService implements FlowServiceApi {
 
   private async jsonOf(s: ServedEntry): Promise<{ json: string; version: string }> {
     const d = this.derived(s);
-    const key = `${s.uid}\u0000${s.blob}\u0000${s.path}\u0000${d.version}\u0000${d.gmt_modified}\u0000${d.error_message ?? ''}`;
+    const key = `${s.uid}\u0000${s.blob}\u0000${s.path}\u0000${d.version}\u0000${d.gmt_modified}\u0000${d.error_message ?? ''}\u0000${this.runtimeView?.stamp(s.uid) ?? ''}`;
     let json = this.json.get(key);
     if (json === undefined) {
       json = JSON.stringify((await this.toWire(s)).flow);
@@ -409,8 +462,8 @@ export class FlowService implements FlowServiceApi {
 
 function checkPaging(page: number, pageSize: number): void {
   if (!Number.isInteger(page) || page < 1) throw new FlowregError('INVALID_INPUT', `page must be an integer of at least 1, found ${page}`, { field: 'page' });
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-    throw new FlowregError('INVALID_INPUT', `page_size must be an integer from 1 to 1000, found ${pageSize}`, { field: 'page_size' });
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
+    throw new FlowregError('INVALID_INPUT', `page_size must be an integer of at least 1, found ${pageSize}`, { field: 'page_size' });
   }
 }
 

@@ -102,4 +102,8 @@ export interface SyncApi {
   hasRemote: boolean;
   /** The webhook's HMAC secret; null: the webhook refuses every call. */
   webhookSecret: string | null;
+  /** The runtimes' status and drift (docs/runtimes.md); absent: no runtime configured. */
+  runtimes?: () => JsonObject;
+  /** Reconciles every runtime now; absent: no runtime configured. */
+  reconcileNow?: () => Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as fs from 'node:fs';
-import { join, posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import { flowNotFound, invalidFlow } from '../core/flowFromBody.ts';
 import { isFlowFileName } from '../core/flowPaths.ts';
@@ -57,6 +57,9 @@ export interface StoreOptions {
 export type ChangeListener = (batch: ChangeBatch) => void;
 
 const DEFAULT_COMMITTER: Identity = { name: 'flowreg', email: 'flowreg@localhost' };
+
+/** flowreg's built-in templates (`templates/` of the package: DB-GPT's English templates), for a repository without its own. */
+export const BUILTIN_TEMPLATES_DIR = resolve(import.meta.dirname, '../../templates');
 
 /**
  * The flows of one git repository. It owns the one flow index and feeds it one stream of changes
@@ -290,13 +293,19 @@ export class GitStore {
     }
   }
 
-  /** The template files (DB-GPT export JSON or flow YAML) of the templates folder, parsed, by file name; unreadable files are skipped. */
+  /**
+   * The template files (DB-GPT export JSON or flow YAML) of the templates folder, parsed, by file
+   * name; unreadable files are skipped. A repository without a templates folder offers flowreg's
+   * built-in ones (BUILTIN_TEMPLATES_DIR, DB-GPT's English templates); its own folder replaces
+   * them entirely (an empty folder: no templates).
+   */
   async templates(): Promise<unknown[]> {
-    if (!existsSync(this.templatesDir)) return [];
-    const names = (await fsp.readdir(this.templatesDir)).filter((n) => n.endsWith('.json') || isFlowFileName(n)).sort();
+    const dir = existsSync(this.templatesDir) ? this.templatesDir : BUILTIN_TEMPLATES_DIR;
+    if (!existsSync(dir)) return [];
+    const names = (await fsp.readdir(dir)).filter((n) => n.endsWith('.json') || isFlowFileName(n)).sort();
     const out: unknown[] = [];
     for (const n of names) {
-      const text = await fsp.readFile(join(this.templatesDir, n), 'utf8');
+      const text = await fsp.readFile(join(dir, n), 'utf8');
       try {
         out.push(n.endsWith('.json') ? JSON.parse(text) : parseYaml(text).value);
       } catch {

@@ -52,6 +52,12 @@ describe('loadServeConfig', () => {
       headersTimeout: 10_000,
       requestTimeout: 300_000,
       keepAliveTimeout: 5_000,
+      corsOrigins: [],
+      runtimes: [],
+      runtimeInterval: 15,
+      runtimeTimeout: 10_000,
+      drift: 'heal',
+      runtimeOwner: null,
       apiKeys: [],
       logLevel: 'info',
       remote: null,
@@ -190,6 +196,22 @@ describe('loadServeConfig', () => {
     expect(usageError(sources(dir, {}, { FLOWREG_HEADERS_TIMEOUT: '10m' }))).toBe(
       'FLOWREG_HEADERS_TIMEOUT: the headers timeout (600000 ms) cannot be longer than the request timeout (300000 ms, --request-timeout)',
     );
+  });
+
+  it('reads the CORS origins: exact origins normalised, or *, from a flag, the environment or a config file list', () => {
+    const dir = realpathSync(tempDir());
+    expect(loadServeConfig(sources(dir, { corsOrigins: 'http://localhost:3000, https://UI.example.com/,http://127.0.0.1:80' })).corsOrigins).toEqual([
+      'http://localhost:3000',
+      'https://ui.example.com',
+      'http://127.0.0.1',
+    ]);
+    expect(loadServeConfig(sources(dir, {}, { FLOWREG_CORS_ORIGINS: 'http://a.test,*' })).corsOrigins).toEqual(['*']);
+    const file = join(dir, 'cors.json');
+    writeFileSync(file, JSON.stringify({ corsOrigins: ['http://localhost:5173'] }));
+    expect(loadServeConfig(sources(dir, { config: file })).corsOrigins).toEqual(['http://localhost:5173']);
+    for (const bad of ['localhost:3000', 'http://a.test/ui', 'ftp://a.test', 'http://u:p@a.test', ',']) {
+      expect(usageError(sources(dir, { corsOrigins: bad }))).toMatch(/^--cors-origin: expected origins such as http:\/\/localhost:3000 \(scheme, host and port, no path\), comma-separated, or \*; got /);
+    }
   });
 
   it('derives the default connection cap from the descriptor limit (ulimit -n), keeping descriptors for the repository', () => {

@@ -206,7 +206,16 @@ describe('bad input never causes a 5xx and never writes', () => {
       }
     }
     await runAll(cases);
-    const listed = await request(h.app).get(`${V2}/flows`).query({ page_size: 1000 }).set('Authorization', `Bearer ${KEY}`).expect(200);
+    // no upper bound on page_size, as in DB-GPT (its app editor asks for 10000)
+    for (const list of ['/flows', '/chat/flows', '/flow/templates', '/flows/u-1/versions', '/variables?key=k&']) {
+      const sep = list.includes('?') ? '' : '?';
+      const big = await request(h.app).get(`${V2}${list}${sep}page_size=100000`).set('Authorization', `Bearer ${KEY}`);
+      expect([list, big.status, big.body.data?.page_size]).toEqual([list, 200, 100000]);
+    }
+    // a page is built per item there is, never per page_size: the largest page_size answers at once
+    const huge = await request(h.app).get(`${V2}/flows?page_size=999999999999999&page=999999999999999`).set('Authorization', `Bearer ${KEY}`).expect(200);
+    expect(huge.body.data).toMatchObject({ items: [], page: 999999999999999, page_size: 999999999999999, total_pages: 1 });
+    const listed = await request(h.app).get(`${V2}/flows`).query({ page_size: 10000 }).set('Authorization', `Bearer ${KEY}`).expect(200);
     for (const f of listed.body.data.items as Array<Record<string, unknown>>) {
       for (const field of ['uid', 'name', 'label', 'dag_id']) expect(typeof f[field]).toBe('string');
       expect(['common', 'chat_flow', 'chat_agent', null]).toContain(f.flow_category);
@@ -357,7 +366,7 @@ describe('bad input never causes a 5xx and never writes', () => {
 
   it('bad query parameters', async () => {
     const cases: Case[] = [];
-    const pages = ['page=-1', 'page=0', 'page=abc', 'page=1.5', 'page=1e3', 'page=', 'page_size=0', 'page_size=-5', 'page_size=abc', 'page_size=100000', 'page_size=', 'page=1&page=2', 'page_size=99999999999999999999'];
+    const pages = ['page=-1', 'page=0', 'page=abc', 'page=1.5', 'page=1e3', 'page=', 'page_size=0', 'page_size=-5', 'page_size=abc', 'page_size=', 'page_size=1.5', 'page=1&page=2', 'page_size=99999999999999999999'];
     for (const list of ['/flows', '/chat/flows', '/flow/templates', '/flows/u-1/versions', '/variables?key=k&']) {
       for (const q of pages) {
         const sep = list.includes('?') ? '' : '?';
@@ -365,6 +374,7 @@ describe('bad input never causes a 5xx and never writes', () => {
       }
     }
     cases.push({ name: 'name twice', method: 'get', path: `${V2}/flows?name=a&name=b`, status: 400, msg: /^query\.name:expected one value, got 2 values;$/ });
+
     for (const tags of ['not-json', '[1,2]', '{"a":1}', '"s"', '{', 'null']) {
       cases.push({ name: `tags ${tags}`, method: 'get', path: `${V2}/nodes?tags=${encodeURIComponent(tags)}`, status: 400, msg: /^query\.tags:expected a JSON object/ });
     }

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Express } from 'express';
 import git from 'isomorphic-git';
 import type { ApiKey } from '../../src/config/parseApiKeys.ts';
+import type { RuntimeRouter } from '../../src/runtime/types.ts';
 import { createApp } from '../../src/server/createApp.ts';
 import { FlowService } from '../../src/service/FlowService.ts';
 import { GitStore } from '../../src/store/GitStore.ts';
@@ -25,12 +26,12 @@ export interface Harness {
  * The app over a fresh repository holding `files` (committed), with the given keys and body limit.
  * Built in-process, so the server tests that check no commit with native git run in test:fast.
  */
-export async function harness(opts: { files?: Record<string, string>; apiKeys?: ApiKey[]; bodyLimit?: number } = {}): Promise<Harness> {
+export async function harness(opts: { files?: Record<string, string>; apiKeys?: ApiKey[]; bodyLimit?: number; runtimes?: RuntimeRouter | null; corsOrigins?: string[] } = {}): Promise<Harness> {
   const repo = await inProcessRepo(opts.files ?? {});
   const service = new FlowService(await GitStore.open({ dir: repo, durable: false }));
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const app = createApp({ service, logger, apiKeys: opts.apiKeys ?? [], bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024 });
+  const app = createApp({ service, logger, apiKeys: opts.apiKeys ?? [], bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024, runtimes: opts.runtimes ?? null, corsOrigins: opts.corsOrigins ?? [] });
   return { repo, service, app, logs };
 }
 

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { BUILTIN_TEMPLATES_DIR } from '../../src/store/GitStore.ts';
 import { CORPUS_DIR, corpusFiles, corpusFlow } from '../helpers/flows.ts';
 import { commitCount, expectFailure, expectFlowPanel, harness } from './harness.ts';
 
@@ -139,5 +140,26 @@ describe('export, import and templates', () => {
     const again = await request(h.app).get(`${V2}/flow/templates`).query({ page_size: 4 }).expect(200);
     expect(again.body.data.items[0].name).toBe(first.body.data.items[0].name);
     expect(again.body.data.items[0].uid).not.toBe(first.body.data.items[0].uid);
+  });
+
+  it('offers the built-in templates (DB-GPT\'s English ones) when the repository has no templates folder; its own folder replaces them', async () => {
+    const builtin = readdirSync(BUILTIN_TEMPLATES_DIR).filter((n) => n.endsWith('.yaml')).sort();
+    expect(builtin).toEqual(readdirSync(join(import.meta.dirname, '../../flows')).filter((n) => n.endsWith('.yaml')).sort());
+    const bare = await harness();
+    const all = await request(bare.app).get(`${V2}/flow/templates`).query({ page_size: 100 }).expect(200);
+    expect(all.body.data).toMatchObject({ total_count: builtin.length, total_pages: 1, page: 1 });
+    expect(all.body.data.items.map((t: { name: string }) => `${t.name}.yaml`).sort()).toEqual(builtin);
+    for (const t of all.body.data.items) {
+      expectFlowPanel(t);
+      expect(t).toMatchObject({ editable: false, state: 'initializing', dag_id: null });
+    }
+    // the repository's own folder, even with one template, replaces the built-in ones entirely
+    const own = await harness({ files: { 'templates/simple.json': readFileSync(join(CORPUS_DIR, 'simple_streaming_chat_flow.json'), 'utf8') } });
+    const mine = await request(own.app).get(`${V2}/flow/templates`).expect(200);
+    expect(mine.body.data.total_count).toBe(1);
+    expect(mine.body.data.items[0].label).toBe(corpusFlow('simple_streaming_chat_flow.json').label);
+    const empty = await harness();
+    mkdirSync(join(empty.repo, 'templates'));
+    expect((await request(empty.app).get(`${V2}/flow/templates`).expect(200)).body.data.total_count).toBe(0);
   });
 });

@@ -28,7 +28,7 @@ function files(): Record<string, string> {
 describe('auth', () => {
   it('requires a Bearer key on every route of both prefixes and the root, except /health and the signed webhook', async () => {
     const h = await harness({ files: files(), apiKeys: [{ name: 'ci', key: 'secret-1' }, { name: null, key: 'secret-2' }] });
-    expect(ALL_ROUTES.length).toBe(2 * 24 + 3);
+    expect(ALL_ROUTES.length).toBe(2 * 26 + 4);
     for (const r of ALL_ROUTES) {
       const url = concrete(r.template);
       const call = (): request.Test => request(h.app)[r.method](url);
@@ -83,7 +83,7 @@ describe('OpenAPI document', () => {
     for (const [path, item] of Object.entries(doc.paths)) for (const method of Object.keys(item)) documented.add(`${method.toUpperCase()} ${path}`);
     expect([...registered].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((d) => !registered.has(d))).toEqual([]);
-    expect(registered.size).toBe(51);
+    expect(registered.size).toBe(56);
     for (const prefix of API_PREFIXES) {
       for (const path of ['/flows', '/flows/{uid}', '/chat/flows', '/flow/export/{uid}', '/flow/import', '/flow/templates', '/nodes', '/nodes/refresh', '/variables', '/variables/{id}', '/variables/keys', '/flow/debug', '/flow/notebook/file/path', '/health', '/test_auth', '/sync', '/sync/webhook']) {
         expect(doc.paths).toHaveProperty([`${prefix}${path}`]);
@@ -182,6 +182,7 @@ describe('error table', () => {
       UNAUTHORIZED: [401, '401'],
       PAYLOAD_TOO_LARGE: [413, '413'],
       NOT_SUPPORTED: [400, 'E0003'],
+      RUNTIME_UNAVAILABLE: [502, '502'],
       USAGE: [400, 'E0003'],
       INTERNAL: [500, '500'],
     };

@@ -8,6 +8,7 @@ import { diffCommand } from './diff.ts';
 import { renderCommand } from './render.ts';
 import { serveCommand } from './serve.ts';
 import { precommitCommand } from './precommit.ts';
+import { statusCommand } from './status.ts';
 
 /** Builds one subcommand; its action stores its exit code in `exit`. */
 export type CommandFactory = (io: CliIo, exit: ExitBox) => Command;
@@ -22,4 +23,5 @@ export const COMMANDS: CommandFactory[] = [
   diffCommand,
   renderCommand,
   precommitCommand,
+  statusCommand,
 ];

@@ -18,6 +18,7 @@ export const serveCommand: CommandFactory = (io, exit) => {
   const keyOf = new Map<string, keyof ServeConfig>();
   for (const spec of SERVE_OPTIONS) {
     const option = new Option(spec.flag, `${spec.description} [env ${spec.env}; default: ${spec.defaultText}]`);
+    if (spec.repeatable === true) option.argParser((value: string, previous: unknown) => (typeof previous === 'string' ? `${previous},${value}` : value));
     keyOf.set(option.attributeName(), spec.key);
     cmd.addOption(option);
   }
