@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { FlowregError, redactCredentials } from '../errors/index.ts';
+import { gitHttpClient, type GitHttpClient } from './gitHttp.ts';
 import { readRef, writeRefFile } from './refs.ts';
 import { WriteQueue } from './writeQueue.ts';
 
@@ -22,7 +22,12 @@ export interface RemoteOptions {
    * these win.
    */
   auth?: RemoteAuth;
+  /** A connection or transfer with the remote silent this long is cut off, in ms (default 30 s). */
+  idleTimeoutMs?: number;
 }
+
+/** How long the remote may stay silent during a clone, fetch or push before it is given up on. */
+export const REMOTE_IDLE_MS = 30_000;
 
 /** HTTP Basic credentials of a remote. */
 export interface RemoteAuth {
@@ -94,6 +99,7 @@ export class Remote {
   private readonly secrets: string[];
   private cache = {};
   private readonly fs: { promises: typeof fs.promises };
+  private readonly http: GitHttpClient;
   /** Network operations, one at a time, so the remote head below moves in the order they finish. */
   private readonly ops = new WriteQueue();
   /**
@@ -117,6 +123,7 @@ export class Remote {
     // sent from the first request on, as isomorphic-git does with credentials in the URL
     if (auth !== null) this.headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     this.fs = atomicFs(join(dir, '.git'));
+    this.http = gitHttpClient(opts.idleTimeoutMs ?? REMOTE_IDLE_MS);
   }
 
   private get gitdir(): string {
@@ -163,7 +170,7 @@ export class Remote {
   private async cloneNow(): Promise<void> {
     this.tracked = undefined;
     try {
-      await git.clone({ fs: this.fs, http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
+      await git.clone({ fs: this.fs, http: this.http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'NotFoundError' || /Could not find/.test(describe(err))) {
@@ -242,7 +249,7 @@ export class Remote {
 
   private async fetchNow(): Promise<string | null> {
     try {
-      const res = await git.fetch({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
+      const res = await git.fetch({ fs: this.fs, http: this.http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
       // the pack is on disk now: the remote head may move
       if (res.fetchHead) this.tracked = res.fetchHead;
       return res.fetchHead ?? null;
@@ -298,7 +305,7 @@ export class Remote {
     const messages: string[] = [];
     const onMessage = (m: string): void => void messages.push(m);
     try {
-      const res = await git.push({ fs: this.fs, http, dir: this.dir, remote: this.name, ref: local, remoteRef, headers: this.headers, cache: this.cache, onMessage });
+      const res = await git.push({ fs: this.fs, http: this.http, dir: this.dir, remote: this.name, ref: local, remoteRef, headers: this.headers, cache: this.cache, onMessage });
       if (!res.ok) return 'rejected';
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { code } from '../helpers/errors.ts';
+import { isFlowregError } from '../../src/errors/index.ts';
 import { GitStore, type WriteOp } from '../../src/store/GitStore.ts';
 import { ObjectStore } from '../../src/store/objectStore.ts';
 import { Remote } from '../../src/store/Remote.ts';
@@ -385,5 +386,73 @@ describe('credentials of a private remote (git http-backend behind HTTP Basic au
     const { url } = privateRemote();
     const clone = await failure(open(url));
     expect(clone).toEqual({ code: 'REMOTE_UNREACHABLE', message: `cannot clone ${url}: HTTP Error: 401 Unauthorized: the remote asks for credentials and none were given (a token in FLOWREG_REMOTE_TOKEN or --remote-token-file, see docs/sync.md)` });
+  });
+});
+
+/** A TCP proxy in front of the git server that can go silent: it then accepts connections and never answers. */
+async function silentProxy(target: string): Promise<{ url: string; silent: boolean; close: () => Promise<void> }> {
+  const { createServer, connect } = await import('node:net');
+  const t = new URL(target);
+  const sockets = new Set<import('node:net').Socket>();
+  const state = { silent: false };
+  const srv = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => undefined);
+    if (state.silent) return; // accepted, read, never answered
+    const up = connect(Number(t.port), t.hostname);
+    sockets.add(up);
+    up.on('close', () => sockets.delete(up));
+    up.on('error', () => client.destroy());
+    client.pipe(up).pipe(client);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get silent() {
+      return state.silent;
+    },
+    set silent(v: boolean) {
+      state.silent = v;
+      // kept-alive connections from before end too: from now on every connection goes unanswered
+      if (v) for (const s of sockets) s.destroy();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    },
+  };
+}
+
+describe('a remote that goes silent', () => {
+  it('is given up on after the idle timeout: fetch and a write answer REMOTE_UNREACHABLE in bounded time, nothing is written, and writes work again once it answers', async () => {
+    const { url } = remote();
+    const proxy = await silentProxy(server.url);
+    try {
+      const viaProxy = url.replace(server.url, proxy.url);
+      const store = await GitStore.open({ dir: join(tempDir(), 'clone'), remote: { url: viaProxy, branch: 'main', idleTimeoutMs: 500 }, durable: false });
+      await store.write(create(smallFlow('u-1', 'one')));
+      const head = store.head().oid;
+      proxy.silent = true;
+      let t0 = Date.now();
+      const fetchErr = await store.fetch().then(() => null, (e: unknown) => e);
+      expect(isFlowregError(fetchErr, 'REMOTE_UNREACHABLE'), String(fetchErr)).toBe(true);
+      expect((fetchErr as Error).message).toContain('the remote sent nothing for 500 ms');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      t0 = Date.now();
+      const writeErr = await store.write(update('u-1', 'while silent')).then(() => null, (e: unknown) => e);
+      expect(isFlowregError(writeErr, 'REMOTE_UNREACHABLE')).toBe(true);
+      expect((writeErr as Error).message).toMatch(/sent nothing for 500 ms.*nothing was written/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(store.head().oid).toBe(head);
+      expect(store.flow('u-1').summary.label).toBe('one');
+      proxy.silent = false;
+      await store.write(update('u-1', 'back'));
+      expect(store.head().oid).not.toBe(head);
+      await store.close();
+    } finally {
+      await proxy.close();
+    }
   });
 });
