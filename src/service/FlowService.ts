@@ -333,7 +333,14 @@ export class FlowService implements FlowServiceApi {
     // the written flow is in hand: no need to read and parse its new blob back
     const s = this.store.findFlow(uid);
     if (s?.blob && s.errors.length === 0) this.flows.set(s.blob, res.file);
-    return { ...(await this.get(uid)), commit: res.commit };
+    const served = s ? await this.get(uid) : null;
+    if (served !== null && (res.commit === null || served.version === res.commit)) return { ...served, commit: res.commit };
+    // the tree moved right after the commit (a native checkout or pull): answer the write itself, at its own commit
+    const at = res.commit as string;
+    const first = this.store.versions(uid).at(-1)?.time ?? null;
+    const when = this.store.timeOf(at);
+    const flow = dbgptFlowFromFile(res.file, { version: at, gmt_created: first === null ? (when === null ? null : formatTime(when)) : formatTime(first), gmt_modified: when === null ? null : formatTime(when) });
+    return { flow, version: at, commit: at };
   }
 
   async versions(uid: string, page: number, pageSize: number): Promise<Page<FlowVersionEntry>> {

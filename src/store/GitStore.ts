@@ -183,6 +183,10 @@ export class GitStore {
    */
   async refresh(paths?: string[]): Promise<ChangeBatch> {
     return this.queue.run(async () => {
+      // a native git command (checkout, pull, merge) holds the index lock while it rewrites files:
+      // what it leaves is read once it is done, not a half-switched tree (a flow on both branches
+      // would flicker out of the list)
+      await waitForNativeIndexLock(this.gitdir);
       const changes = await this.scanUnlocked(paths);
       return { source: 'scan' as const, changes, uids: this.publish(changes, 'scan') };
     });
@@ -554,3 +558,13 @@ function asFlowFile(v: unknown, where: string): FlowFile {
 }
 
 export type { ChangeBatch, CurrentFlow, FlowChange, FlowFileState, FlowVersion, Identity, SyncStatus, VersionInfo, WriteOp, WriteResult } from './types.ts';
+
+/** How long a scan waits for a native git command to release `.git/index.lock` (a lock held longer is left to its owner). */
+const NATIVE_LOCK_WAIT_MS = 2000;
+
+/** Resolves once `.git/index.lock` is absent, or after NATIVE_LOCK_WAIT_MS (a stale or slow lock: the scan goes on). */
+async function waitForNativeIndexLock(gitdir: string): Promise<void> {
+  const lock = join(gitdir, 'index.lock');
+  const end = Date.now() + NATIVE_LOCK_WAIT_MS;
+  while (existsSync(lock) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
