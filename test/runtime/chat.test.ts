@@ -98,6 +98,11 @@ describeDbgpt('chat through flowreg with two real DB-GPT runtimes', () => {
     const types = await call(url, 'GET', '/api/v1/model/types');
     expect(types.json).toEqual((await call(a.url, 'GET', '/api/v1/model/types')).json);
     expect(JSON.stringify(types.json)).toContain(a.model);
+    for (const path of ['/api/v1/chat/dialogue/list', `${AWEL}/variables/keys`]) {
+      const [mine, theirs] = [await call(url, 'GET', path), await call(a.url, 'GET', path)];
+      expect(mine.status, path).toBe(theirs.status);
+      expect(normalize(mine.json), path).toEqual(normalize(theirs.json));
+    }
     const nodes = await call(url, 'GET', `${AWEL}/nodes`);
     expect(nodes.status).toBe(200);
     expect(normalize(nodes.json)).toEqual(normalize((await call(a.url, 'GET', `${AWEL}/nodes`)).json));
