@@ -31,7 +31,9 @@ export const CHILD_PROCESS_TESTS = [
   'test/server/writes.test.ts', // checks commits and git status with native git
   'test/server/corsBrowser.test.ts', // Chromium (playwright-core) calling flowreg from another origin
   'test/server/runtimeConnectTimeout.test.ts', // a listener that never accepts (python3)
+  'test/web/**', // the web app in Chromium (playwright-core) against a daemon over native git fixtures; builds the app with vite
   'test/runtime/**', // a real DB-GPT (Python) in a child process group, and dbgpt_client run with Python
+  'test/adopt/**', // the packed CLI in child processes, native git, a real DB-GPT, the pre-commit tool (Python)
 ];
 
 const config = mergeConfig(

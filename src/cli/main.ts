@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../core/toolVersion.ts';
 import { isFlowregError } from '../errors/index.ts';
 import { EXIT, processIo, type CliIo, type ExitBox } from './CliIo.ts';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 
 /**
  * Runs the flowreg command line and returns its exit code; never calls process.exit, so tests
@@ -16,7 +16,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .showHelpAfterError(false);
-  for (const make of COMMANDS) {
+  for (const make of await commandsFor(argv)) {
     const cmd = make(io, exit);
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
     program.addCommand(cmd);

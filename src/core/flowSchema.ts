@@ -1,7 +1,8 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import schemaJson from '../../schemas/flow.schema.json' with { type: 'json' };
 import type { FindingCode } from './findingCodes.ts';
 import { FINDING_CODES } from './findingCodes.ts';
+import { compileFlowSchema } from './flowSchemaCompiler.ts';
 import { isObject } from './jsonAccess.ts';
 import { DERIVED_KEYS, type Finding } from './types.ts';
 
@@ -33,12 +34,15 @@ function mapValues(v: unknown, f: (x: unknown) => unknown): unknown {
 
 let compiled: ValidateFunction | undefined;
 
+/** The schema ajv compiles: the published one with every model closed (closeModels). */
+export function closedFlowSchema(): SchemaNode {
+  return closeModels(schemaJson) as SchemaNode;
+}
+
 /** The ajv validator of the (closed) flow schema, compiled once per process and shared by every caller. */
 function validator(): ValidateFunction {
   if (compiled === undefined) {
-    // strictTypes/strictRequired are off because if/then branches name properties of the object they refine.
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-    compiled = ajv.compile(closeModels(schemaJson) as SchemaNode);
+    compiled = compileFlowSchema(closedFlowSchema());
   }
   return compiled;
 }

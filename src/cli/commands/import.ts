@@ -6,7 +6,7 @@ import { formatFlow } from '../../core/formatFlow.ts';
 import { isWindowsReservedName } from '../../core/flowPaths.ts';
 import { parseYaml } from '../../core/parseYaml.ts';
 import { schemaRefFor } from '../../core/schemaRef.ts';
-import { isFlowregError } from '../../errors/index.ts';
+import { FlowregError, isFlowregError } from '../../errors/index.ts';
 import { checkJsonDepth, MAX_BODY_DEPTH } from '../../server/jsonBody.ts';
 import { EXIT } from '../CliIo.ts';
 import { displayPath, findFlowFiles, findRepoRoot } from '../flowFiles.ts';
@@ -46,11 +46,22 @@ function describeHolder(h: Holder, run: boolean): string {
  */
 export const importCommand: CommandFactory = (io, exit) =>
   new Command('import')
-    .description('Import DB-GPT flow export files ({"flow": {...}}) as canonical flow files')
-    .argument('<files...>', 'DB-GPT export files (.json)')
+    .description('Import DB-GPT flow export files ({"flow": {...}}), or every flow of a running DB-GPT (--from), as canonical flow files')
+    .argument('[files...]', 'DB-GPT export files (.json)')
     .option('--dir <folder>', 'target folder (default: flows/ of the repository)')
-    .action(async (files: string[], opts: { dir?: string }) => {
+    .option('--from <url>', 'import every flow of a running DB-GPT (its webserver URL) and commit each one')
+    .option('--api-key <key>', 'DB-GPT API key for --from (default: $FLOWREG_IMPORT_API_KEY)')
+    .option('--single-commit', 'with --from: one commit for all imported flows instead of one per flow', false)
+    .action(async (files: string[], opts: { dir?: string; from?: string; apiKey?: string; singleCommit: boolean }) => {
       const dir = opts.dir !== undefined ? resolve(io.cwd, opts.dir) : join(findRepoRoot(io.cwd), 'flows');
+      if (opts.from !== undefined) {
+        if (files.length > 0) throw new FlowregError('USAGE', 'import: give export files or --from, not both');
+        const { importFromDbgpt } = await import('../importFromDbgpt.ts');
+        const apiKey = opts.apiKey ?? io.env.FLOWREG_IMPORT_API_KEY ?? '';
+        exit.code = await importFromDbgpt(io, { url: opts.from, apiKey: apiKey === '' ? null : apiKey, dir, singleCommit: opts.singleCommit });
+        return;
+      }
+      if (files.length === 0) throw new FlowregError('USAGE', 'import: give DB-GPT export files, or --from <url> of a running DB-GPT');
       const root = findRepoRoot(dir);
       const uids = new Map<string, Holder & { run: boolean }>();
       const names = new Map<string, Holder & { run: boolean }>();
