@@ -24,7 +24,7 @@ import { Remote, type RemoteOptions } from './Remote.ts';
 import { RemoteSync, mergeChanges } from './RemoteSync.ts';
 import { acquireRepoLock, hasStaleLock, releaseRepoLock } from './repoLock.ts';
 import { checkFlowName, checkFlowUid, flowPath } from './safePath.ts';
-import type { ChangeBatch, ChangeSource, CurrentFlow, FileChange, FlowChange, FlowFileState, FlowVersion, Identity, SyncEvent, SyncStatus, VersionInfo, WriteOp, WriteResult } from './types.ts';
+import type { ChangeBatch, ChangeSource, CurrentFlow, FileChange, FlowChange, FlowFileState, FlowVersion, Identity, PendingChange, SyncEvent, SyncStatus, VersionInfo, WriteOp, WriteResult } from './types.ts';
 import { WorkingTree } from './WorkingTree.ts';
 import { WriteQueue } from './writeQueue.ts';
 import { isObject } from '../core/jsonAccess.ts';
@@ -84,6 +84,8 @@ export class GitStore {
   private readonly queue = new WriteQueue();
   private readonly listeners = new Set<ChangeListener>();
   private readonly writeMode: 'direct' | 'branch';
+  /** Branch write mode: the branches proposed by this process, newest last (status lists the unmerged). */
+  private readonly proposals: PendingChange[] = [];
   private readonly packLimit: number;
   private readonly durable: boolean;
   private lastGc: SyncEvent | null = null;
@@ -149,6 +151,7 @@ export class GitStore {
   async close(): Promise<void> {
     await this.persist();
     this.listeners.clear();
+    await this.tree.close();
     this.objects.close();
   }
 
@@ -354,6 +357,8 @@ export class GitStore {
       const index = this.tree.readIndex();
       const plan = sync.planFastForward(head.oid, index);
       if (!plan) return none;
+      // a pull's large files are parsed off the event loop before they are moved in
+      await this.tree.preinspectBlobs(plan.files);
       released = true;
       const stats = this.tx.apply(lock, head.ref, head.oid, plan.remoteHead, plan.files, index, `fast-forward: ${sync.remote.url}`, this.now());
       this.history.index.update(plan.remoteHead);
@@ -399,6 +404,7 @@ export class GitStore {
       lastPush: this.sync?.lastPush ?? null,
       lastGc: this.lastGc,
       blocked: this.sync?.blocked ?? null,
+      pending: this.proposals.filter((p) => this.history.countBetween(p.commit, head.oid) > 0).reverse(),
     };
   }
 
@@ -446,6 +452,8 @@ export class GitStore {
         if (this.sync && (await this.sync.remote.push(commit, branch)) !== 'ok') {
           throw new FlowregError('PUSH_REJECTED', `the remote refused the new branch ${branch}`, { branch });
         }
+        this.proposals.push({ branch, commit, uid: op.uid, name, time: nowMs });
+        if (this.proposals.length > 50) this.proposals.shift();
         return { ...noChange, commit, branch };
       }
 

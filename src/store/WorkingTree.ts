@@ -1,3 +1,4 @@
+import { InspectPool, LARGE_TEXT } from './inspectPool.ts';
 import { constants, lstatSync, promises as fsp, readFileSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { isFlowPath } from '../core/flowPaths.ts';
@@ -42,6 +43,9 @@ export class WorkingTree {
   private indexCache: { key: string; index: GitIndex; mtimeNs: bigint } | null = null;
   private readonly summaries: SummaryCache;
 
+  /** Large files are parsed and validated off the event loop. */
+  private readonly pool = new InspectPool();
+
   constructor(
     private readonly dir: string,
     private readonly gitdir: string,
@@ -50,6 +54,11 @@ export class WorkingTree {
     cacheFile: string,
   ) {
     this.summaries = new SummaryCache(cacheFile);
+  }
+
+  /** Stops the inspection worker. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   /** Loads the persisted inspections. */
@@ -83,6 +92,45 @@ export class WorkingTree {
   }
 
   /**
+   * Inspects the large files among `paths` that changed since they were last seen in the worker
+   * thread (inspectPool.ts), so that the scan that follows finds their inspection cached and the
+   * event loop never parses them itself.
+   */
+  private async preinspect(paths: Iterable<string>): Promise<void> {
+    for (const p of paths) {
+      const full = join(this.dir, p);
+      let st: BigIntStats;
+      try {
+        st = lstatSync(full, { bigint: true });
+      } catch {
+        continue;
+      }
+      if (!st.isFile() || st.size < BigInt(LARGE_TEXT) || this.seen.get(p)?.stat === statKey(st)) continue;
+      let buf: Buffer;
+      try {
+        buf = readFileSync(full);
+      } catch {
+        continue;
+      }
+      const blob = hashObject('blob', buf);
+      if (this.summaries.get(blob, p)) continue;
+      const found = await this.pool.inspect(buf.toString('utf8'), p);
+      if (found) this.summaries.put(blob, p, found);
+    }
+  }
+
+  /** Inspects the large new blobs of `files` (a pull's) in the worker thread, before they are moved in. */
+  async preinspectBlobs(files: FileChange[]): Promise<void> {
+    for (const ch of files) {
+      if (ch.newBlob === null || !isFlowPath(ch.path, this.flowsDir) || this.summaries.get(ch.newBlob, ch.path) || !this.objects.has(ch.newBlob)) continue;
+      const buf = this.objects.readTyped(ch.newBlob, 'blob');
+      if (buf.length < LARGE_TEXT) continue;
+      const found = await this.pool.inspect(buf.toString('utf8'), ch.path);
+      if (found) this.summaries.put(ch.newBlob, ch.path, found);
+    }
+  }
+
+  /**
    * Re-reads HEAD and re-checks the given repository-relative paths (or every flow file) and
    * those HEAD's move changed. Returns the changes, and whether HEAD moved (so history must follow).
    */
@@ -107,6 +155,7 @@ export class WorkingTree {
     if (!paths) for (const p of this.seen.keys()) targets.add(p);
     // files whose committed content changed were rewritten by git: read them again whatever their stat says
     for (const p of moved) targets.add(p);
+    await this.preinspect(targets);
     for (const p of targets) {
       const ch = this.recheck(p, index, moved.has(p));
       if (ch) changes.set(p, ch);

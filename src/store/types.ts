@@ -128,6 +128,18 @@ export interface SyncStatus {
   lastGc: SyncEvent | null;
   /** Why the last fast-forward could not happen, if it could not. */
   blocked: string | null;
+  /** Branch write mode: the branches this daemon proposed that the branch does not contain yet (newest first, at most 50). */
+  pending: PendingChange[];
+}
+
+/** One write proposed on a branch of its own (branch write mode), not merged yet. */
+export interface PendingChange {
+  branch: string;
+  commit: string;
+  uid: string;
+  name: string;
+  /** Milliseconds since the epoch. */
+  time: number;
 }
 
 /** One file a branch move changes: its blob before and after (null: absent), and its new mode. */

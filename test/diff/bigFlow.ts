@@ -24,8 +24,8 @@ export function bigFlow(copies: number, name = 'big_flow'): FlowFile {
       c.source = rename(e.source);
       c.target = rename(e.target);
       c.id = `${c.source}|${c.target}`;
-      c.source_handle = e.source_handle!.replace(e.source, c.source);
-      c.target_handle = e.target_handle!.replace(e.target, c.target);
+      c.source_handle = e.source_handle!.replace(e.source, () => c.source);
+      c.target_handle = e.target_handle!.replace(e.target, () => c.target);
       edges.push(c);
     }
   }
