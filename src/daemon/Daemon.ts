@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { ServeConfig } from '../config/serveOptions.ts';
 import { FlowregError, redactCredentials } from '../errors/index.ts';
 import { createApp } from '../server/createApp.ts';
+import { findWebRoot } from '../server/webApp.ts';
 import { FlowService } from '../service/FlowService.ts';
 import type { SyncApi } from '../service/FlowServiceApi.ts';
 import type { JsonObject } from '../core/types.ts';
@@ -12,7 +13,7 @@ import { Reconciler } from '../runtime/Reconciler.ts';
 import { GitStore } from '../store/GitStore.ts';
 import { realScheduler } from '../watch/Scheduler.ts';
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** A warning repeated within this many ms is counted, not logged again (a loop failing every second while descriptors run out). */
 const REPEAT_MS = 10_000;
@@ -35,6 +36,9 @@ export interface DaemonAddress {
   port: number;
   url: string;
 }
+
+/** Where the built web app is (`npm run build:web`), from the sources (src/daemon) or compiled JS one level deeper. */
+const WEB_ROOTS = [join(import.meta.dirname, '../../web/dist'), join(import.meta.dirname, '../../../web/dist')];
 
 /**
  * The flowreg daemon: opens the flow service over the configured repository and serves the REST
@@ -109,7 +113,7 @@ export class Daemon {
       webhookSecret: c.webhookSecret,
       ...(reconciler !== null ? { runtimes: () => reconciler.report() as JsonObject, reconcileNow: () => reconciler.reconcileNow() } : {}),
     };
-    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync, runtimes: reconciler, corsOrigins: c.corsOrigins });
+    const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync, runtimes: reconciler, corsOrigins: c.corsOrigins, webRoot: findWebRoot(WEB_ROOTS) });
     // A silent connection gets 408 and is closed after headersTimeout (node checks every connectionsCheckingInterval).
     const server = createServer({ headersTimeout: c.headersTimeout, requestTimeout: c.requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, c.headersTimeout)) }, app);
     server.keepAliveTimeout = c.keepAliveTimeout;

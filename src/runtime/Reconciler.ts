@@ -547,6 +547,8 @@ export class Reconciler implements RuntimeRouter, RuntimeReporter, RuntimeView {
         live,
         failed: [...st.errors].map(([uid, e]) => ({ uid, error: e.message })),
         unmanaged: [...st.observed].filter(([, o]) => o.prov === null).map(([uid, o]) => ({ uid, name: o.name, owner: o.foreignOwner })),
+        // per flow flowreg put there: the commit deployed and whether it is live (the web app's runtimes page)
+        flows: [...st.observed].flatMap(([uid, o]) => (o.prov === null ? [] : [{ uid, name: o.name, commit: o.prov.commit, live: o.live }])),
       };
     });
     const desired = [...this.desired.values()].filter((d) => d !== null).length;

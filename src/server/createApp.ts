@@ -17,6 +17,7 @@ import { ROOT_ROUTES } from './rootRoutes.ts';
 import { ROUTES, type RouteContext, type RouteSpec } from './routes.ts';
 import { describeRefusals, RuntimeProxy } from './runtimeProxy.ts';
 import { WebhookGate } from './webhookGate.ts';
+import { browseHandler, eventsHandler, mountWebApp, WEB_API_PATHS, WEB_ROUTE_DOCS } from './webApp.ts';
 
 /** The prefixes DB-GPT mounts its flow service under; flowreg serves every route under both. */
 export const API_PREFIXES = ['/api/v2/serve/awel', '/api/v1/serve/awel'] as const;
@@ -43,6 +44,8 @@ export interface AppOptions {
   runtimes?: RuntimeRouter | null;
   /** Origins allowed to call from a browser (CORS): exact origins, or `*` for any. Empty or absent: no CORS headers. */
   corsOrigins?: string[];
+  /** The built web app (web/dist) served at `/` (docs/web.md); absent or null: no web app. */
+  webRoot?: string | null;
 }
 
 /** The route groups the app serves: every DB-GPT route under each prefix, and the root routes. */
@@ -57,7 +60,7 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  * there behind git's back (`PUT /flows` without a uid, a method flowreg does not serve). Relative
  * to the API prefixes; the root routes are matched whole.
  */
-const OWNED_UNDER_PREFIX = /^\/(?:flows|chat\/flows|flow\/(?:export|import|templates|notebook)|sync|runtimes|health|test_auth)(?:\/|$)/;
+const OWNED_UNDER_PREFIX = /^\/(?:flows|chat\/flows|flow\/(?:export|import|templates|notebook)|sync|runtimes|health|test_auth|web)(?:\/|$)/;
 const OWNED_ROOT = new Set(['/openapi.json', '/metrics']);
 
 /**
@@ -142,7 +145,7 @@ export function createApp(opts: AppOptions): Express {
     metrics,
     bodyLimit,
     flowsDir: opts.flowsDir ?? 'flows',
-    openApi: () => (document ??= openApiDocument(groups)),
+    openApi: () => (document ??= openApiDocument([...groups, ...API_PREFIXES.map((prefix) => ({ prefix, routes: WEB_ROUTE_DOCS }))])),
     sync: opts.sync ?? null,
     webhook: new WebhookGate(),
     runtimes,
@@ -231,6 +234,17 @@ export function createApp(opts: AppOptions): Express {
     app[route.method](template, ...chain);
   };
   for (const group of groups) for (const route of group.routes) register(group.prefix, route);
+  // the web app's list and change stream: not DB-GPT routes, so not in ROUTES (docs/web.md)
+  for (const prefix of API_PREFIXES) {
+    const [flowsPath, eventsPath] = WEB_API_PATHS.map((p) => prefix + p) as [string, string];
+    const name = (route: string): RequestHandler => (_req, res, next) => {
+      res.locals.route = route;
+      next();
+    };
+    app.get(flowsPath, name(flowsPath), authorize, browseHandler(service));
+    app.get(eventsPath, name(eventsPath), authorize, eventsHandler(service, draining));
+  }
+  if (opts.webRoot) mountWebApp(app, opts.webRoot);
 
   if (proxy !== null && runtimes !== null) {
     // the gateway: a route flowreg does not own goes to the first runtime that answers

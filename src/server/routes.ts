@@ -356,11 +356,11 @@ export const ROUTES: RouteSpec[] = [
     tag: 'extensions',
     envelope: true,
     auth: true,
-    params: [UID],
+    params: [UID, IF_MATCH],
     body: 'json',
     requestSchema: { type: 'object', required: ['version'], properties: { version: { type: 'string' } } },
     data: ref('Flow'),
-    errors: [400, 401, 403, 404, 409, 503],
+    errors: [400, 401, 403, 404, 409, 412, 503],
     answers: { etag: true },
     handle: async (ctx, req, res) => {
       const uid = param(req, 'uid');
@@ -369,7 +369,8 @@ export const ROUTES: RouteSpec[] = [
         throw new FlowregError('INVALID_INPUT', 'expected the commit id to revert to as a non-empty string', { loc: 'body.version' });
       }
       const version = body.version;
-      const out = await ctx.metrics.timeWrite('revert', () => ctx.service.revert(uid, version, callerOf(keyName(res), body)));
+      const pre = preconditions(req);
+      const out = await ctx.metrics.timeWrite('revert', () => ctx.service.revert(uid, version, callerOf(keyName(res), body), pre));
       etag(res, out.version);
       send(res, out.flow);
     },

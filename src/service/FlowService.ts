@@ -9,7 +9,7 @@ import type { DbgptFlow, Finding, FlowFile, Json, JsonObject } from '../core/typ
 import { validateFlowValue } from '../core/validateFlow.ts';
 import { FlowregError } from '../errors/index.ts';
 import type { GitStore, WriteResult } from '../store/GitStore.ts';
-import type { Caller, FlowFilter, FlowServiceApi, FlowVersionEntry, Page, ServedFlow, WriteOutcome, WritePreconditions } from './FlowServiceApi.ts';
+import type { BrowsePage, BrowseQuery, Caller, FlowFilter, FlowServiceApi, FlowsChanged, FlowSummary, FlowVersionEntry, Page, ServedFlow, WriteOutcome, WritePreconditions } from './FlowServiceApi.ts';
 import { formatTime } from './formatTime.ts';
 
 const OID = /^[0-9a-f]{40}$/;
@@ -296,7 +296,7 @@ export class FlowService implements FlowServiceApi {
     return this.outcome(uid, res);
   }
 
-  async revert(uid: string, version: string, caller: Caller): Promise<WriteOutcome> {
+  async revert(uid: string, version: string, caller: Caller, pre: WritePreconditions = {}): Promise<WriteOutcome> {
     if (typeof version !== 'string' || !OID.test(version)) throw new FlowregError('INVALID_INPUT', `version must be a commit id (40 hex characters), found ${JSON.stringify(version)}`);
     const at = await this.store.readAt(uid, version);
     if (!at) throw new FlowregError('VERSION_NOT_FOUND', `flow ${uid} was deleted in version ${version}; revert to an earlier version`, { uid, version });
@@ -305,7 +305,10 @@ export class FlowService implements FlowServiceApi {
       uid,
       author: caller,
       apply: (cur) => {
-        if (cur) checkEditable(uid, cur.file);
+        if (cur) {
+          checkPreconditions(uid, cur.version, pre);
+          checkEditable(uid, cur.file);
+        }
         return at.file;
       },
     });
@@ -444,6 +447,69 @@ export class FlowService implements FlowServiceApi {
     const hit = all.find((m) => m.id === id || m.id === want) ?? all.find((m) => typeCls !== undefined && m.type_cls === typeCls && (flowType === undefined || m.flow_type === flowType));
     if (!hit) throw new FlowregError('FLOW_NOT_FOUND', `no flow in the repository uses node ${id}`, { id });
     return hit;
+  }
+
+  /** Follows the store's change stream (the web app's live updates). */
+  subscribe(listener: (event: FlowsChanged) => void): () => void {
+    return this.store.subscribe((batch) => listener({ uids: batch.uids, source: batch.source }));
+  }
+
+  /** The web app's list: every served flow filtered in memory (10,000 flows: a few milliseconds), one page summarized. */
+  async browse(query: BrowseQuery): Promise<BrowsePage> {
+    checkPaging(query.page, query.pageSize);
+    const q = query.q?.trim().toLowerCase() ?? '';
+    const text = (v: Json | undefined): string | null => (typeof v === 'string' ? v : null);
+    const stateOf = (s: ServedEntry): string | null => {
+      if (s.errors.length > 0) return 'load_failed';
+      return this.runtimeView?.overlay(s.uid)?.state ?? text(s.summary.state);
+    };
+    const categories = new Set<string>();
+    const states = new Set<string>();
+    let quarantined = 0;
+    const matches: ServedEntry[] = [];
+    for (const s of this.ordered()) {
+      const category = text(s.summary.flow_category);
+      const state = stateOf(s);
+      if (category !== null) categories.add(category);
+      if (state !== null) states.add(state);
+      if (s.errors.length > 0) quarantined++;
+      if (query.category !== undefined && category !== query.category) continue;
+      if (query.state !== undefined && state !== query.state) continue;
+      if (query.quarantined !== undefined && (s.errors.length > 0) !== query.quarantined) continue;
+      if (q !== '') {
+        const hay = [s.uid, text(s.summary.name), text(s.summary.label), text(s.summary.description)];
+        if (!hay.some((h) => h !== null && h.toLowerCase().includes(q))) continue;
+      }
+      matches.push(s);
+    }
+    const start = (query.page - 1) * query.pageSize;
+    const items: FlowSummary[] = matches.slice(start, start + query.pageSize).map((s) => {
+      const d = this.derived(s);
+      const last = this.store.versions(s.uid)[0];
+      return {
+        uid: s.uid,
+        name: text(s.summary.name),
+        label: text(s.summary.label),
+        description: text(s.summary.description),
+        flow_category: text(s.summary.flow_category),
+        state: stateOf(s),
+        path: s.path,
+        version: d.version,
+        gmt_modified: d.gmt_modified ?? '',
+        findings: s.errors.slice(0, 5).map((f) => ({ code: f.code, file: f.file, line: f.line, col: f.col, message: f.message })),
+        last_commit: last === undefined ? null : { version: last.version, author: last.author.name, time: formatTime(last.time), message: last.message },
+      };
+    });
+    return {
+      items,
+      total_count: matches.length,
+      total_pages: Math.ceil(matches.length / query.pageSize),
+      page: query.page,
+      page_size: query.pageSize,
+      categories: [...categories].sort(),
+      states: [...states].sort(),
+      quarantined_count: quarantined,
+    };
   }
 
   stats(): { flows: number; invalid: number } {

@@ -71,7 +71,8 @@ export interface FlowServiceApi {
   update(uid: string, body: unknown, caller: Caller, pre?: WritePreconditions): Promise<WriteOutcome>;
   delete(uid: string, caller: Caller, pre?: WritePreconditions): Promise<WriteOutcome>;
   versions(uid: string, page: number, pageSize: number): Promise<Page<FlowVersionEntry>>;
-  revert(uid: string, version: string, caller: Caller): Promise<WriteOutcome>;
+  /** `pre.ifMatch`: the version the revert is based on (PRECONDITION_FAILED when the flow moved on). */
+  revert(uid: string, version: string, caller: Caller, pre?: WritePreconditions): Promise<WriteOutcome>;
   /** Semantic diff between two versions (defaults: `to` = current, `from` = the version before `to`). */
   diff(uid: string, from?: string, to?: string): Promise<JsonObject>;
   /** DB-GPT's export file content `{"flow": …}`. */
@@ -88,6 +89,51 @@ export interface FlowServiceApi {
   check(body: unknown): Finding[];
   /** Counts for /metrics. */
   stats(): { flows: number; invalid: number };
+  /** The web app's flow list: search, filters, one page of summaries (absent: the web app's list is unavailable). */
+  browse?(query: BrowseQuery): Promise<BrowsePage>;
+  /** Follows every change of the served flows (the store's one change stream); returns the unsubscribe. */
+  subscribe?(listener: (event: FlowsChanged) => void): () => void;
+}
+
+/** The web app's list query: `q` is a case-insensitive substring of uid, name, label or description. */
+export interface BrowseQuery {
+  q?: string;
+  category?: string;
+  state?: string;
+  /** true: only quarantined (load_failed) flows; false: only the others. */
+  quarantined?: boolean;
+  page: number;
+  pageSize: number;
+}
+
+/** One row of the web app's list. */
+export interface FlowSummary {
+  uid: string;
+  name: string | null;
+  label: string | null;
+  description: string | null;
+  flow_category: string | null;
+  state: string | null;
+  path: string;
+  version: string;
+  gmt_modified: string;
+  /** The findings of a quarantined file (empty otherwise), with file:line:col. */
+  findings: Array<{ code: string; file: string; line: number; col: number; message: string }>;
+  /** The last commit that changed the flow (null: never committed). */
+  last_commit: { version: string; author: string; time: string; message: string } | null;
+}
+
+/** A page of the web app's list, with the categories and states found for the filters. */
+export interface BrowsePage extends Page<FlowSummary> {
+  categories: string[];
+  states: string[];
+  quarantined_count: number;
+}
+
+/** What a subscriber of the flow changes is told: the served flows that changed, and where from. */
+export interface FlowsChanged {
+  uids: string[];
+  source: string;
 }
 
 /** Sync with a remote, as the server needs it: the status, and a fetch now (the webhook). */

@@ -83,7 +83,7 @@ describe('OpenAPI document', () => {
     for (const [path, item] of Object.entries(doc.paths)) for (const method of Object.keys(item)) documented.add(`${method.toUpperCase()} ${path}`);
     expect([...registered].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((d) => !registered.has(d))).toEqual([]);
-    expect(registered.size).toBe(56);
+    expect(registered.size).toBe(60);
     for (const prefix of API_PREFIXES) {
       for (const path of ['/flows', '/flows/{uid}', '/chat/flows', '/flow/export/{uid}', '/flow/import', '/flow/templates', '/nodes', '/nodes/refresh', '/variables', '/variables/{id}', '/variables/keys', '/flow/debug', '/flow/notebook/file/path', '/health', '/test_auth', '/sync', '/sync/webhook']) {
         expect(doc.paths).toHaveProperty([`${prefix}${path}`]);
