@@ -15,7 +15,9 @@ import { main } from '../../src/cli/main.ts';
 import { describeDbgpt, freePort, startDbgpt, type DbgptServer } from '../helpers/dbgpt/index.ts';
 import { call, simpleChatBody } from '../helpers/dbgpt/requests.ts';
 import { CORPUS_DIR, corpusFlow } from '../helpers/flows.ts';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { CHROMIUM } from '../render/chromium.ts';
 import { join } from 'node:path';
 import { startStubLlm, type StubLlm } from '../helpers/stubLlm.ts';
 import { git, tempDir } from '../helpers/tmp.ts';
@@ -235,6 +237,37 @@ describeDbgpt('flows deployed from git into a real DB-GPT', () => {
     expect((await dbFlow(uid))?.metadata).not.toBeNull();
     await call(db.url, 'DELETE', `${AWEL}/flows/${other}`, auth);
     await second.d.stop();
+  });
+
+  it("the web page's runtimes view shows, from the real DB-GPT, the commit deployed and live, and DB-GPT's refusal", async () => {
+    const webRoot = join(import.meta.dirname, '../../web/dist');
+    expect(existsSync(join(webRoot, 'index.html')), 'the web app is built by npm ci (prepare) or npm run build:web').toBe(true);
+    const { d, url, repo } = await daemon(`rt1=${db.url}`);
+    const live = `web-${randomUUID()}`;
+    const bad = `webbad-${randomUUID()}`;
+    expect((await call(url, 'POST', `${AWEL}/flows`, { body: simpleChatBody(live, `web_${live.slice(4, 12)}`) })).status).toBe(200);
+    const body = simpleChatBody(bad, `webbad_${bad.slice(7, 15)}`);
+    (body.flow_data as { nodes: Array<{ data: { name: string } }> }).nodes[1]!.data.name = 'no_such_operator';
+    expect((await call(url, 'POST', `${AWEL}/flows`, { body })).status).toBe(200);
+    await d.runtimes!.idle();
+    const commit = git(repo, ['log', '-1', '--format=%H', '--', `flows/web_${live.slice(4, 12)}.yaml`]);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${url}/runtimes`);
+      const rt1 = page.getByRole('region', { name: 'Runtime rt1' });
+      await rt1.waitFor();
+      await waitFor(async () => (await rt1.innerText()).includes(`web_${live.slice(4, 12)}`), 10_000);
+      const text = await rt1.innerText();
+      expect(text).toContain(commit.slice(0, 8));
+      expect(text).toMatch(new RegExp(`web_${live.slice(4, 12)}\\s+\\S+\\s+live`));
+      expect(text).toContain('Operator operator_no_such_operator___$$___llm___$$___v1 not registered.');
+    } finally {
+      await browser.close();
+    }
+    for (const u of [live, bad]) await call(url, 'DELETE', `${AWEL}/flows/${u}`);
+    await d.runtimes!.idle();
+    await d.stop();
   });
 
   it('a runtime that is down, answers garbage or refuses the key blocks neither git writes nor the other runtime', async () => {
