@@ -1,44 +1,11 @@
 /** The shapes of the API answers the pages read (docs/api.md, docs/web.md). */
-export interface Finding {
-  code: string;
-  file: string;
-  line: number;
-  col: number;
-  message: string;
-}
+import type { FlowSummary } from '../../src/service/FlowServiceApi.ts';
 
-export interface FlowSummary {
-  uid: string;
-  name: string | null;
-  label: string | null;
-  description: string | null;
-  flow_category: string | null;
-  state: string | null;
-  path: string;
-  version: string;
-  gmt_modified: string;
-  findings: Finding[];
-  last_commit: { version: string; author: string; time: string; message: string } | null;
-}
+// the answers' shapes are the server's own (docs/api.md, docs/web.md): one definition, type-only
+export type { BrowsePage, FlowSummary, FlowVersionEntry as VersionEntry } from '../../src/service/FlowServiceApi.ts';
 
-export interface BrowsePage {
-  items: FlowSummary[];
-  total_count: number;
-  total_pages: number;
-  page: number;
-  page_size: number;
-  categories: string[];
-  states: string[];
-  quarantined_count: number;
-}
-
-export interface VersionEntry {
-  version: string;
-  gmt_created: string;
-  author: string;
-  author_email: string;
-  message: string;
-}
+/** A finding of a quarantined file, with its position. */
+export type Finding = FlowSummary['findings'][number];
 
 export type Flow = Record<string, unknown> & { uid: string; name?: string; label?: string; version?: string; flow_data?: unknown };
 
