@@ -19,22 +19,7 @@ import type { FlowFile } from '../src/core/types.ts';
 import { smallFlow } from '../test/helpers/flows.ts';
 import { opt, startChild, stopChild } from './benchRun.ts';
 import { BENCH_ENV, generateRepo } from './generateRepo.ts';
-
-/** The browser globals the page functions use (the root tsconfig has no DOM lib; types only). */
-interface PageElement {
-  value: string;
-  textContent: string | null;
-  click(): void;
-  dispatchEvent(e: unknown): boolean;
-}
-interface PageWindow {
-  document: { querySelector(selector: string): PageElement | null; body: { dataset: Record<string, string | undefined> } };
-  requestAnimationFrame(cb: () => void): void;
-  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
-  Event: new (type: string, init?: { bubbles?: boolean }) => unknown;
-  marker?: number;
-  axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }> };
-}
+import type { PageElement, PageWindow } from '../test/helpers/pageWindow.ts';
 
 const FLOWS = Number(opt('flows', '10000'));
 const RUNS = Number(opt('runs', '5'));

@@ -26,6 +26,7 @@ import { Daemon } from '../../src/daemon/Daemon.ts';
 import { CHROMIUM, haveChromium } from '../render/chromium.ts';
 import { git, tempDir, tempRepo } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/waitFor.ts';
+import type { PageWindow } from '../helpers/pageWindow.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
@@ -36,22 +37,6 @@ const CHAT_UID = '7a10472e-2f1c-48e1-a8f2-6a09c73a3035';
 const LLM = 'operator_higher_order_streaming_llm_operator___$$___llm___$$___v1_0';
 const OUTPUT = 'operator_openai_streaming_output_operator___$$___output_parser___$$___v1_0';
 const TRIGGER = 'operator_common_llm_http_trigger___$$___trigger___$$___v1_0';
-
-/** The browser globals the page functions use (the root tsconfig has no DOM lib; types only). */
-interface PageElement {
-  value: string;
-  textContent: string | null;
-  click(): void;
-  dispatchEvent(e: unknown): boolean;
-}
-interface PageWindow {
-  document: { querySelector(selector: string): PageElement | null; body: { dataset: Record<string, string | undefined> } };
-  requestAnimationFrame(cb: () => void): void;
-  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
-  Event: new (type: string, init?: { bubbles?: boolean }) => unknown;
-  marker?: number;
-  axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> }> };
-}
 
 let browser: Browser;
 let daemon: Daemon;
