@@ -5,13 +5,13 @@
  * a disallowed one is refused by the browser.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import { smallFlow } from '../helpers/flows.ts';
 import { CHROMIUM, haveChromium } from '../render/chromium.ts';
 import { harness } from './harness.ts';
+import { listenLoopback } from '../helpers/loopback.ts';
 
 const KEY = 'browser-key-123456';
 const closers: Array<() => Promise<void>> = [];
@@ -20,17 +20,7 @@ let browser: Browser;
 /** Serves `app` (or a fixed page) on a loopback port; returns its origin. */
 async function serve(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => server.close(r));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenLoopback(server, closers);
 }
 
 const page = (_req: http.IncomingMessage, res: http.ServerResponse): void => {

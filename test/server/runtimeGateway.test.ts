@@ -10,6 +10,7 @@ import { formatFlow } from '../../src/core/formatFlow.ts';
 import type { RuntimeFlowStatus, RuntimeRouter, RuntimeTarget } from '../../src/runtime/types.ts';
 import { smallFlow } from '../helpers/flows.ts';
 import { expectFailure, harness, type Harness } from './harness.ts';
+import { listenLoopback } from '../helpers/loopback.ts';
 
 const V2 = '/api/v2/serve/awel';
 const CHAT = '/api/v2/chat/completions';
@@ -36,7 +37,6 @@ interface Seen {
 /** A loopback HTTP server standing in for a DB-GPT webserver; `handle` answers after the body is read. */
 async function upstream(handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -46,16 +46,7 @@ async function upstream(handle: (req: IncomingMessage, res: ServerResponse, body
       handle(req, res, body);
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => server.close(r));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+  return { url: await listenLoopback(server, closers), seen, server };
 }
 
 /** A port nothing listens on. */
@@ -84,17 +75,7 @@ function fakeRouter(targets: RuntimeTarget[], live: Record<string, string[]> = {
 /** A listening flowreg over `h`. */
 async function listen(h: Harness): Promise<string> {
   const server = http.createServer(h.app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => server.close(r));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenLoopback(server, closers);
 }
 
 /** A raw request to flowreg; resolves on the answer's head with the IncomingMessage (body unread). */
