@@ -26,7 +26,7 @@ const flowProperties: JsonObject = {
   dag_id: nullableString,
   gmt_created: { type: ['string', 'null'], description: 'YYYY-MM-DD HH:MM:SS, from git history.' },
   gmt_modified: { type: ['string', 'null'], description: 'YYYY-MM-DD HH:MM:SS, from git history.' },
-  metadata: { type: ['object', 'null'], description: 'Always null: flowreg does not run flows.' },
+  metadata: { type: ['object', 'null'], description: "The runtime's metadata (triggers) when the flow is live on a runtime; null otherwise, and always without runtimes." },
   variables: { type: ['array', 'null'], items: { type: 'object' } },
   authors: { type: ['array', 'null'], items: { type: 'string' } },
   flow_data: { oneOf: [{ $ref: '#/components/schemas/FlowData' }, { type: 'null' }] },
