@@ -241,7 +241,7 @@ const FAST_SCREEN_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uff
 const FAST_BAD_RE = new RegExp(`${UNSAFE_CHAR_RE.source}|\\r`);
 
 /** The value of `text` when it is in the canonical subset, else undefined. */
-function fastParse(text: string): JsonObject | undefined {
+export function fastParse(text: string): JsonObject | undefined {
   if (text.charCodeAt(text.length - 1) !== 10) return undefined;
   if (FAST_SCREEN_RE.test(text) && FAST_BAD_RE.test(text)) return undefined;
   const lines = text.split('\n');

@@ -288,7 +288,8 @@ export class GitStore {
     if (this.objects.has(blob)) text = this.objects.readTyped(blob, 'blob').toString('utf8');
     else if (path && this.tree.state(path)?.blob === blob) text = await this.tree.readText(path);
     else throw new FlowregError('VERSION_NOT_FOUND', `flow content ${blob} is no longer available`, { blob });
-    return asFlowFile(parseYaml(text).value, `blob ${blob}`);
+    // a large hand-written file is parsed off the event loop
+    return asFlowFile(await this.tree.parseText(text), `blob ${blob}`);
   }
 
   /** What of a working-tree file parses to a mapping (an invalid file's content), or null. */

@@ -1,4 +1,6 @@
 import { InspectPool, LARGE_TEXT } from './inspectPool.ts';
+import { fastParse, parseYaml } from '../core/parseYaml.ts';
+import type { Json } from '../core/types.ts';
 import { constants, lstatSync, promises as fsp, readFileSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { isFlowPath } from '../core/flowPaths.ts';
@@ -117,6 +119,20 @@ export class WorkingTree {
       const found = await this.pool.inspect(buf.toString('utf8'), p);
       if (found) this.summaries.put(blob, p, found);
     }
+  }
+
+  /**
+   * The value of a flow file's text: a large one that is not in the canonical form (which reads
+   * fast anywhere) is parsed in the worker thread; undefined when it does not parse.
+   */
+  async parseText(text: string): Promise<Json | undefined> {
+    if (text.length >= LARGE_TEXT) {
+      const fast = fastParse(text);
+      if (fast !== undefined) return fast;
+      const off = await this.pool.parse(text);
+      if (off !== null) return off.value;
+    }
+    return parseYaml(text).value;
   }
 
   /** Inspects the large new blobs of `files` (a pull's) in the worker thread, before they are moved in. */

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Json } from '../core/types.ts';
 import type { TextInspection } from './inspectFlow.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { TextInspection } from './inspectFlow.ts';
 export const LARGE_TEXT = 64 * 1024;
 
 interface Job {
-  resolve: (r: TextInspection | null) => void;
+  resolve: (r: { value?: Json; findings?: TextInspection['findings'] } | null) => void;
 }
 
 /**
@@ -39,7 +40,7 @@ export class InspectPool {
         : url;
       const w = new Worker(entry);
       w.unref();
-      w.on('message', (m: { id: number; result?: TextInspection; error?: string }) => {
+      w.on('message', (m: { id: number; result?: { value?: Json; findings?: TextInspection['findings'] }; error?: string }) => {
         const job = this.jobs.get(m.id);
         this.jobs.delete(m.id);
         job?.resolve(m.result ?? null);
@@ -62,15 +63,26 @@ export class InspectPool {
     }
   }
 
-  /** The inspection of `text` (a flow file `file`) made in the worker; null: inspect it here instead. */
-  inspect(text: string, file: string): Promise<TextInspection | null> {
+  private run(kind: 'inspect' | 'parse', text: string, file: string): Promise<{ value?: Json; findings?: TextInspection['findings'] } | null> {
     const w = this.start();
     if (w === null) return Promise.resolve(null);
     const id = this.next++;
     return new Promise((resolve) => {
       this.jobs.set(id, { resolve });
-      w.postMessage({ id, text, file });
+      w.postMessage({ id, kind, text, file });
     });
+  }
+
+  /** The inspection of `text` (a flow file `file`) made in the worker; null: inspect it here instead. */
+  async inspect(text: string, file: string): Promise<TextInspection | null> {
+    const r = await this.run('inspect', text, file);
+    return r === null ? null : (r as TextInspection);
+  }
+
+  /** The value of a YAML text parsed in the worker (undefined: it does not parse); null: parse it here instead. */
+  async parse(text: string): Promise<{ value: Json | undefined } | null> {
+    const r = await this.run('parse', text, '');
+    return r === null ? null : { value: r.value };
   }
 
   /** Stops the worker (the store closes). */

@@ -1,9 +1,11 @@
 /**
  * The worker thread of inspectPool.ts: parses and validates one large flow file text off the
- * daemon's event loop, with the same inspectFlow the main thread uses.
+ * daemon's event loop, with the same inspectFlow the main thread uses (`inspect`), or parses one
+ * (`parse`: the value, for serving the flow's content).
  */
 import { parentPort } from 'node:worker_threads';
 import { isObject } from '../core/jsonAccess.ts';
+import { parseYaml } from '../core/parseYaml.ts';
 import type { FlowFile } from '../core/types.ts';
 import { inspectFlow, type TextInspection } from './inspectFlow.ts';
 
@@ -18,9 +20,10 @@ function slim(r: TextInspection): TextInspection {
   return { value: { ...rest, flow_data: { nodes, edges: [] } } as unknown as FlowFile, findings: r.findings };
 }
 
-parentPort?.on('message', (job: { id: number; text: string; file: string }) => {
+parentPort?.on('message', (job: { id: number; kind: 'inspect' | 'parse'; text: string; file: string }) => {
   try {
-    parentPort?.postMessage({ id: job.id, result: slim(inspectFlow(job.text, job.file)) });
+    const result = job.kind === 'parse' ? { value: parseYaml(job.text).value } : slim(inspectFlow(job.text, job.file));
+    parentPort?.postMessage({ id: job.id, result });
   } catch (err) {
     parentPort?.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) });
   }
