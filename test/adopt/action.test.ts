@@ -12,18 +12,13 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DIFF_MARKER } from '../../src/core/diffMarkdown.ts';
-import { runAction, type ActionRun, type UsesHandler } from '../helpers/actionRunner.ts';
+import { fakeGithubComments, runAction, type ActionRun, type PrComment, type UsesHandler } from '../helpers/actionRunner.ts';
 import { git, GIT_ENV, tempDir } from '../helpers/tmp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/flowreg.js');
 
-interface Comment {
-  id: number;
-  body: string;
-  user: { login: string };
-  html_url: string;
-}
+type Comment = PrComment;
 
 /** The stand-ins for the actions action.yml uses; they record what they were given. */
 function standIns(comments: Comment[], uploads: unknown[]): Record<string, UsesHandler> {
@@ -38,25 +33,7 @@ function standIns(comments: Comment[], uploads: unknown[]): Record<string, UsesH
     'actions/github-script': async (_s, w, job) => {
       expect(w['github-token']).toBe('ghs_test_token');
       const pr = (job.event.pull_request ?? {}) as { number?: number };
-      const github = {
-        paginate: async () => comments.map((c) => ({ ...c })),
-        rest: {
-          issues: {
-            listComments: {},
-            createComment: async (a: { body: string; issue_number: number }) => {
-              expect(a.issue_number).toBe(pr.number);
-              const c = { id: comments.length + 1, body: a.body, user: { login: 'github-actions[bot]' }, html_url: `c/${comments.length + 1}` };
-              comments.push(c);
-              return { data: c };
-            },
-            updateComment: async (a: { comment_id: number; body: string }) => {
-              const c = comments.find((x) => x.id === a.comment_id) as Comment;
-              c.body = a.body;
-              return { data: c };
-            },
-          },
-        },
-      };
+      const github = fakeGithubComments(comments, pr.number, (seen) => expect(seen).toBe(pr.number));
       const [owner, repo] = String(job.github.repository).split('/');
       const context = { repo: { owner, repo }, issue: { number: pr.number } };
       const core = { info: (_: string) => undefined };

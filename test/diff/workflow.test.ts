@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DIFF_MARKER } from '../../src/core/diffMarkdown.ts';
+import { fakeGithubComments, type PrComment } from '../helpers/actionRunner.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 interface Step {
@@ -23,36 +24,11 @@ const workflow = parse(readFileSync(resolve(import.meta.dirname, '../../.github/
 };
 const steps = Object.values(workflow.jobs)[0]?.steps ?? [];
 
-interface Comment {
-  id: number;
-  body: string;
-  user: { login: string };
-  html_url: string;
-}
+type Comment = PrComment;
 
 /** Runs the workflow's comment script against an in-memory pull request's comments. */
 async function postComment(script: string, cwd: string, comments: Comment[]): Promise<void> {
-  const github = {
-    paginate: async (_list: unknown, args: { issue_number: number }) => {
-      expect(args.issue_number).toBe(7);
-      return comments.map((c) => ({ ...c }));
-    },
-    rest: {
-      issues: {
-        listComments: {},
-        createComment: async (a: { body: string; issue_number: number }) => {
-          const c = { id: comments.length + 1, body: a.body, user: { login: 'github-actions[bot]' }, html_url: `c/${comments.length + 1}` };
-          comments.push(c);
-          return { data: c };
-        },
-        updateComment: async (a: { comment_id: number; body: string }) => {
-          const c = comments.find((x) => x.id === a.comment_id) as Comment;
-          c.body = a.body;
-          return { data: c };
-        },
-      },
-    },
-  };
+  const github = fakeGithubComments(comments, 7, (seen) => expect(seen).toBe(7));
   const context = { repo: { owner: 'o', repo: 'r' }, issue: { number: 7 } };
   const core = { info: (_: string) => undefined };
   const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>;

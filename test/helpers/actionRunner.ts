@@ -241,3 +241,42 @@ export async function runAction(opts: RunActionOptions): Promise<ActionRun> {
     },
   };
 }
+
+/** A pull request comment, as GitHub's REST API answers it. */
+export interface PrComment {
+  id: number;
+  body: string;
+  user: { login: string };
+  html_url: string;
+}
+
+/**
+ * The part of github-script's `github` client that a comment script uses (paginate over the
+ * comments, create, update), over the in-memory `comments` of pull request `prNumber`: every call
+ * must name that pull request.
+ */
+export function fakeGithubComments(comments: PrComment[], prNumber: number | undefined, expectPr: (seen: number) => void): unknown {
+  return {
+    paginate: async (_list: unknown, args: { issue_number: number }) => {
+      expectPr(args.issue_number);
+      return comments.map((c) => ({ ...c }));
+    },
+    rest: {
+      issues: {
+        listComments: {},
+        createComment: async (a: { body: string; issue_number: number }) => {
+          expectPr(a.issue_number);
+          const c = { id: comments.length + 1, body: a.body, user: { login: 'github-actions[bot]' }, html_url: `c/${comments.length + 1}` };
+          comments.push(c);
+          return { data: c };
+        },
+        updateComment: async (a: { comment_id: number; body: string }) => {
+          const c = comments.find((x) => x.id === a.comment_id);
+          if (c === undefined) throw new Error(`no comment ${a.comment_id} on pull request ${String(prNumber)}`);
+          c.body = a.body;
+          return { data: c };
+        },
+      },
+    },
+  };
+}
