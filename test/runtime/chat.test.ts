@@ -13,19 +13,12 @@ import { describeDbgpt, startDbgpt, type DbgptServer } from '../helpers/dbgpt/in
 import { call, simpleChatBody, sseData, streamedContent } from '../helpers/dbgpt/requests.ts';
 import { startStubLlm, stubAnswer, type StubLlm } from '../helpers/stubLlm.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { dbgptVenv } from '../helpers/dbgpt/index.ts';
+import { resolve } from 'node:path';
+import { runPythonScript } from '../helpers/dbgpt/pythonScript.ts';
 
 /** Runs test/runtime/dbgpt_client_chat.py (DB-GPT's Python client) with the venv's python. */
-async function clientChat(apiBase: string, uid: string, model: string): Promise<{ chat: unknown; stream: unknown }> {
-  const home = tempDir('flowreg-client-home-');
-  const { stdout } = await promisify(execFile)(join(dbgptVenv(), 'bin', 'python'), [resolve(import.meta.dirname, 'dbgpt_client_chat.py'), apiBase, uid, model], {
-    env: { ...process.env, HOME: home, DBGPT_HOME: home, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', PYTHONWARNINGS: 'ignore' },
-    timeout: 120_000,
-  });
-  return JSON.parse(stdout) as { chat: unknown; stream: unknown };
+function clientChat(apiBase: string, uid: string, model: string): Promise<{ chat: unknown; stream: unknown }> {
+  return runPythonScript(resolve(import.meta.dirname, 'dbgpt_client_chat.py'), [apiBase, uid, model], tempDir('flowreg-client-home-'));
 }
 
 const AWEL = '/api/v2/serve/awel';

@@ -5,13 +5,12 @@
  * so they must work against flowreg too, with the same results but for the differences
  * docs/api.md lists (state and metadata of a deployed flow, version).
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFlowreg, type FlowregServer } from '../helpers/dbgpt/flowregServer.ts';
-import { dbgptVenv, describeDbgpt, startDbgpt, type DbgptServer } from '../helpers/dbgpt/index.ts';
+import { describeDbgpt, startDbgpt, type DbgptServer } from '../helpers/dbgpt/index.ts';
+import { runPythonScript } from '../helpers/dbgpt/pythonScript.ts';
 import { simpleChatBody } from '../helpers/dbgpt/requests.ts';
 import { startStubLlm, type StubLlm } from '../helpers/stubLlm.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -52,15 +51,8 @@ const failed = (s: Step | undefined): string => {
 };
 
 /** Runs the script with the venv's python against `apiBase`; everything Python writes stays in `home`. */
-async function runClient(apiBase: string, bodyFile: string, home: string): Promise<Results> {
-  const venv = dbgptVenv();
-  mkdirSync(home, { recursive: true });
-  const { stdout } = await promisify(execFile)(join(venv, 'bin', 'python'), [SCRIPT, apiBase, bodyFile], {
-    env: { ...process.env, HOME: home, DBGPT_HOME: home, DBGPTS_HOME: join(home, 'dbgpts'), DBGPTS_REPO_HOME: join(home, 'dbgpts', 'repos'), NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', PYTHONWARNINGS: 'ignore' },
-    timeout: 120_000,
-    maxBuffer: 1 << 24,
-  });
-  return JSON.parse(stdout) as Results;
+function runClient(apiBase: string, bodyFile: string, home: string): Promise<Results> {
+  return runPythonScript(SCRIPT, [apiBase, bodyFile], home);
 }
 
 describeDbgpt('dbgpt_client 0.8.2 (the real Python client) against flowreg', () => {

@@ -5,12 +5,14 @@ and against a real DB-GPT:
 
     python dbgpt_client_chat.py <api_base, e.g. http://127.0.0.1:5670/api/v2> <flow uid> <model>
 
-It prints one JSON object: "chat" (Client.chat's answer content) and "stream" (the content of
+It writes one JSON object to the file named by FLOWREG_RESULT_FILE (not stdout: DB-GPT prints
+there on import): "chat" (Client.chat's answer content) and "stream" (the content of
 every chunk Client.chat_stream yielded, in order), or {"error": "<exception class>: <text>"}.
 """
 
 import asyncio
 import json
+import os
 import sys
 
 from dbgpt_client import Client
@@ -39,4 +41,6 @@ async def main(api_base: str, uid: str, model: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))))
+    result = asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+    with open(os.environ["FLOWREG_RESULT_FILE"], "w", encoding="utf-8") as out:
+        json.dump(result, out, indent=1)

@@ -7,12 +7,14 @@ a real DB-GPT:
 
 It creates the flow of the body with create_flow, then list_flow, list_flow(name=...),
 get_flow, update_flow (the flow as read, label and description changed), get_flow, delete_flow,
-get_flow again and, last, get_flow and delete_flow of an unknown uid. It prints one JSON object:
+get_flow again and, last, get_flow and delete_flow of an unknown uid. It writes one JSON object to the file named by FLOWREG_RESULT_FILE (not stdout: DB-GPT prints
+there on import):
 per step either a summary of what the client returned or {"error": "<exception class>: <text>"}.
 """
 
 import asyncio
 import json
+import os
 import sys
 import warnings
 
@@ -88,4 +90,6 @@ async def main(api_base: str, body_file: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(sys.argv[1], sys.argv[2])), indent=1))
+    result = asyncio.run(main(sys.argv[1], sys.argv[2]))
+    with open(os.environ["FLOWREG_RESULT_FILE"], "w", encoding="utf-8") as out:
+        json.dump(result, out, indent=1)
