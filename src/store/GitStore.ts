@@ -19,6 +19,7 @@ import { hashObject } from './gitObjects.ts';
 import type { TextInspection } from './inspectFlow.ts';
 import { DEFAULT_PACK_LIMIT, needsGc, repack } from './maintenance.ts';
 import { ObjectStore } from './objectStore.ts';
+import { composeFlowChanges, treeStamp, waitForNativeIndexLock } from './nativeGit.ts';
 import { readHead, writeRefFile } from './refs.ts';
 import { Remote, type RemoteOptions } from './Remote.ts';
 import { RemoteSync, mergeChanges } from './RemoteSync.ts';
@@ -189,8 +190,15 @@ export class GitStore {
       // a native git command (checkout, pull, merge) holds the index lock while it rewrites files:
       // what it leaves is read once it is done, not a half-switched tree (a flow on both branches
       // would flicker out of the list)
-      await waitForNativeIndexLock(this.gitdir);
-      const changes = await this.scanUnlocked(paths);
+      let changes: FlowChange[] = [];
+      for (let pass = 1; ; pass++) {
+        await waitForNativeIndexLock(this.gitdir);
+        const stamp = treeStamp(this.gitdir);
+        changes = composeFlowChanges(changes, await this.scanUnlocked(paths));
+        // a native command that began while the tree was read may have been caught half-way (a
+        // file it had removed and not yet written again): read again once it is done
+        if (pass === MAX_SCAN_PASSES || treeStamp(this.gitdir) === stamp) break;
+      }
       return { source: 'scan' as const, changes, uids: this.publish(changes, 'scan') };
     });
   }
@@ -568,12 +576,5 @@ function asFlowFile(v: unknown, where: string): FlowFile {
 
 export type { ChangeBatch, CurrentFlow, FlowChange, FlowFileState, FlowVersion, Identity, SyncStatus, VersionInfo, WriteOp, WriteResult } from './types.ts';
 
-/** How long a scan waits for a native git command to release `.git/index.lock` (a lock held longer is left to its owner). */
-const NATIVE_LOCK_WAIT_MS = 2000;
-
-/** Resolves once `.git/index.lock` is absent, or after NATIVE_LOCK_WAIT_MS (a stale or slow lock: the scan goes on). */
-async function waitForNativeIndexLock(gitdir: string): Promise<void> {
-  const lock = join(gitdir, 'index.lock');
-  const end = Date.now() + NATIVE_LOCK_WAIT_MS;
-  while (existsSync(lock) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-}
+/** How often a scan reads the tree again while native git commands keep changing it under the scan. */
+const MAX_SCAN_PASSES = 4;

@@ -231,6 +231,42 @@ describe('LiveSync when its loops fail', () => {
 });
 
 describe('native branch switches during REST writes', () => {
+  it('never drops a flow from the list while native checkouts rewrite every file under the reads', async () => {
+    // many flows that differ between the branches: a checkout removes each file, then writes it
+    // again, so reads of the tree keep meeting checkouts half-way (without flowreg waiting for
+    // them and reading again, 5 % of the lists here missed flows)
+    const N = 300;
+    const files: Record<string, string> = {};
+    for (let i = 0; i < N; i++) files[`flows/f${i}.yaml`] = text(`u-${i}`, `f${i}`);
+    const dir = tempRepo(files);
+    git(dir, ['checkout', '-q', '-b', 'feature']);
+    for (let i = 0; i < N; i++) writeFileSync(join(dir, `flows/f${i}.yaml`), text(`u-${i}`, `f${i}`, 'on feature'));
+    git(dir, ['commit', '-qam', 'feature']);
+    git(dir, ['checkout', '-q', 'main']);
+    const { svc } = await live(dir);
+    const { execFile } = await import('node:child_process');
+    const gitAsync = (args: string[]): Promise<void> => new Promise((r) => execFile('git', args, { cwd: dir }, () => r()));
+    const end = Date.now() + 5000;
+    const missing: string[] = [];
+    let switched = 0;
+    let reads = 0;
+    const switches = (async () => {
+      for (; Date.now() < end; switched++) await gitAsync(['checkout', '-q', switched % 2 === 0 ? 'feature' : 'main']);
+    })();
+    const lists = (async () => {
+      for (; Date.now() < end; reads++) {
+        const total = (await svc.list({}, 1, 5)).total_count;
+        if (total !== N) missing.push(`list: ${total} flows`);
+        await svc.get(`u-${reads % N}`).catch((e: unknown) => missing.push(`GET: ${(e as Error).message}`));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    await Promise.all([switches, lists]);
+    expect(switched).toBeGreaterThan(5);
+    expect(reads).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  }, 60_000);
+
   it('never loses a flow that is on both branches, and every acknowledged write answers its own commit', async () => {
     const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one'), 'flows/three.yaml': text('u-3', 'three') });
     git(dir, ['checkout', '-q', '-b', 'feature']);
