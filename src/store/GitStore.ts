@@ -341,7 +341,14 @@ export class GitStore {
   async fetch(): Promise<ChangeBatch> {
     if (!this.sync) return { source: 'fetch', changes: [], uids: [] };
     await this.sync.fetch();
-    const batch = await this.queue.run(() => this.fastForwardUnlocked());
+    let batch: ChangeBatch;
+    try {
+      batch = await this.queue.run(() => this.fastForwardUnlocked());
+    } catch (err) {
+      this.sync.fetched(err);
+      throw err;
+    }
+    this.sync.fetched(null);
     await this.maintain();
     return batch;
   }

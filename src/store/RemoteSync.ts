@@ -48,17 +48,24 @@ export class RemoteSync {
     this.remote = new Remote(dir, opts);
   }
 
-  /** Fetches the branch; returns the remote head. The outcome is kept for the status. */
+  /**
+   * Fetches the branch; returns the remote head. A failure is kept for the status at once; a
+   * success only once what it brought is in the tree (`fetched`), so that a status with a last
+   * fetch means that fetch's result is served (after a restart: the daemon has caught up).
+   */
   async fetch(): Promise<string | null> {
     try {
-      const head = await this.remote.fetch();
-      this.lastFetch = { time: this.now(), error: null };
-      return head;
+      return await this.remote.fetch();
     } catch (err) {
-      // shown by the status endpoint: an error of isomorphic-git may quote the remote's URL
-      this.lastFetch = { time: this.now(), error: this.remote.redact(err instanceof Error ? err.message : String(err)) };
+      this.fetched(err);
       throw err;
     }
+  }
+
+  /** Records the outcome of a fetch and of the fast-forward that followed it (null: both done). */
+  fetched(err: unknown): void {
+    // shown by the status endpoint: an error of isomorphic-git may quote the remote's URL
+    this.lastFetch = { time: this.now(), error: err === null ? null : this.remote.redact(err instanceof Error ? err.message : String(err)) };
   }
 
   /**

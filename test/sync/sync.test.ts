@@ -2,9 +2,11 @@ import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { loadServeConfig } from '../../src/config/loadServeConfig.ts';
 import { formatFlow } from '../../src/core/formatFlow.ts';
 import { Daemon } from '../../src/daemon/Daemon.ts';
+import { bigFlow } from '../diff/bigFlow.ts';
 import { smallFlow } from '../helpers/flows.ts';
 import { serveProcess, waitFor } from '../helpers/daemon.ts';
 import { bareRepo, startGitHttpServer, type GitHttpServer } from '../helpers/gitHttpServer.ts';
@@ -57,6 +59,11 @@ async function served(base: string): Promise<Record<string, { version: string; l
   // in uid order, so two states compare as JSON
   const items = res.data.items.map((f) => [f.uid, { version: f.version, label: f.label }] as const).sort((x, y) => (x[0] < y[0] ? -1 : 1));
   return Object.fromEntries(items);
+}
+
+/** Resolves once the daemon at `base` reports a last fetch (a restarted daemon has caught up with its remote). */
+async function caughtUp(base: string): Promise<void> {
+  await waitFor(async () => ((await (await fetch(`${base}/sync`)).json()) as { data: { lastFetch: unknown } }).data.lastFetch !== null, 60_000, 5);
 }
 
 /** What the remote holds: for each flow, the last commit that touched its file and its label. */
@@ -226,6 +233,42 @@ describe('GitOps sync against a real git http-backend remote', () => {
     expect(logs.some((l) => l.includes('fetch failed'))).toBe(true);
   }, 60_000);
 
+  it('after a restart behind the remote, reports its last fetch only once the fetch is in the tree: HEAD is the remote head and git status is clean then', async () => {
+    const FLOWS = 300;
+    const { url, bare } = seedRemote(FLOWS);
+    const dir = join(tempDir(), 'behind');
+    const first = await serveProcess(tempDir(), ['--repo', dir, '--port', '0', '--remote', url, '--fetch-interval', '0', '--watch', 'false']);
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    // while the daemon is down, every flow changes on the remote
+    const work = join(tempDir(), 'work');
+    git(tempDir(), ['clone', '-q', bare, work]);
+    for (let i = 0; i < FLOWS; i++) writeFileSync(join(work, `flows/f${i}.yaml`), flowText(i, `changed ${i}`));
+    // and large hand-written flows arrive: the fast-forward parses them (in a worker) before it moves the tree
+    for (let k = 0; k < 3; k++) writeFileSync(join(work, `flows/big${k}.yaml`), `# by hand\n${stringify({ ...bigFlow(6, `big${k}`), uid: `u-big${k}` }, { indent: 4, lineWidth: 80, aliasDuplicateObjects: false })}`);
+    git(work, ['add', '-A']);
+    git(work, ['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qm', 'every flow']);
+    git(work, ['push', '-q', 'origin', 'HEAD:main']);
+    const remoteHead = git(bare, ['rev-parse', 'main']);
+    const s = await serveProcess(tempDir(), ['--repo', dir, '--port', '0', '--remote', url, '--fetch-interval', '0', '--watch', 'false']);
+    try {
+      // poll as fast as the daemon answers: the first status with a last fetch must already be caught up
+      let status: Record<string, unknown> = {};
+      for (let polls = 0; status.lastFetch == null; polls++) {
+        expect(polls, 'no fetch reported').toBeLessThan(20_000);
+        status = ((await (await fetch(`${s.url}${V2}/sync`)).json()) as { data: Record<string, unknown> }).data;
+      }
+      const head = git(dir, ['rev-parse', 'HEAD']);
+      const dirty = git(dir, ['status', '--porcelain']);
+      expect({ head, dirty, behind: status.behind, error: (status.lastFetch as { error: unknown }).error }).toEqual({ head: remoteHead, dirty: '', behind: 0, error: null });
+      const u7 = (await (await fetch(`${s.url}${V2}/flows/u-7`)).json()) as { data: { label: string; version: string } };
+      expect(u7.data).toMatchObject({ label: 'changed 7', version: remoteHead });
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+  }, 120_000);
+
   it('survives kill -9 of a daemon during a write storm (20 trials): fsck clean, restarts, no acknowledged write missing', async () => {
     const FLOWS = 10;
     const { url, bare } = seedRemote(FLOWS);
@@ -237,9 +280,13 @@ describe('GitOps sync against a real git http-backend remote', () => {
     for (let trial = 0; trial < 20; trial++) {
       const s = await serveProcess(tempDir(), ['--repo', dir, '--port', '0', '--remote', url, '--fetch-interval', '0', '--watch', 'false']);
       const base = s.url + V2;
-      // the restarted daemon came back clean
+      // the restarted daemon came back clean, once it caught up with the remote (a write the
+      // remote took just before the kill comes back by the catch-up fetch, which runs after the
+      // daemon listens: while its fast-forward writes the files, git status sees them in flux)
+      await caughtUp(base);
       expect(git(dir, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
       expect(git(dir, ['status', '--porcelain'])).toBe('');
+      expect(git(dir, ['rev-parse', 'HEAD'])).toBe(git(bare, ['rev-parse', 'main']));
       let killed = false;
       const storm = async (w: number): Promise<void> => {
         for (let k = 0; !killed; k++) {
