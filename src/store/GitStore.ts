@@ -90,6 +90,8 @@ export class GitStore {
   private readonly packLimit: number;
   private readonly durable: boolean;
   private lastGc: SyncEvent | null = null;
+  /** An index whose cached tree is not HEAD's that a write already waited for (`<tree>:<head>`). */
+  private indexAheadOfHead: string | null = null;
   private readonly onListenerError: (err: unknown) => void;
 
   private constructor(opts: StoreOptions) {
@@ -441,6 +443,7 @@ export class GitStore {
     let released = false;
     try {
       if (lock.recoveredStale) this.tree.forgetIndex();
+      await this.waitForHeadToFollowIndex();
       // HEAD, the index and the flow's own file may have changed outside flowreg
       if (readHead(this.gitdir).oid !== this.tree.head().oid) this.publish(await this.scanUnlocked([]), 'scan');
       const headState = readHead(this.gitdir);
@@ -501,6 +504,29 @@ export class GitStore {
       return { ...noChange, commit: pushed.commit, changes };
     } finally {
       if (!released) releaseRepoLock(this.gitdir, lock, false);
+    }
+  }
+
+  /**
+   * A native \`git checkout\` writes the new branch's index (and releases its lock) before it moves
+   * HEAD: a write that took the lock in between would commit onto the old branch and leave its
+   * change staged on the new one. Such an index names, as its root cached tree, a tree other than
+   * HEAD's: wait (up to HEAD_FOLLOW_WAIT_MS) for HEAD to follow. An index that stays so is the
+   * user's own staged state (after \`git reset --soft\`): it is waited for once, not at every write.
+   */
+  private async waitForHeadToFollowIndex(): Promise<void> {
+    const end = Date.now() + HEAD_FOLLOW_WAIT_MS;
+    for (;;) {
+      const root = this.tree.readIndex().cacheTree;
+      const head = readHead(this.gitdir).oid;
+      if (root === null || root.oid === null || head === null) return;
+      const key = `${root.oid}:${head}`;
+      if (key === this.indexAheadOfHead || this.objects.commit(head).tree === root.oid) return;
+      if (Date.now() >= end) {
+        this.indexAheadOfHead = key;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 
@@ -582,6 +608,9 @@ function asFlowFile(v: unknown, where: string): FlowFile {
 }
 
 export type { ChangeBatch, CurrentFlow, FlowChange, FlowFileState, FlowVersion, Identity, SyncStatus, VersionInfo, WriteOp, WriteResult } from './types.ts';
+
+/** How long a write waits for HEAD to follow an index a native checkout wrote (see waitForHeadToFollowIndex). */
+const HEAD_FOLLOW_WAIT_MS = 300;
 
 /** How often a scan reads the tree again while native git commands keep changing it under the scan. */
 const MAX_SCAN_PASSES = 4;

@@ -267,6 +267,42 @@ describe('native branch switches during REST writes', () => {
     expect(missing).toEqual([]);
   }, 60_000);
 
+  it('a write in the moment a native checkout has written the new index but not yet moved HEAD goes to the branch HEAD moves to, and leaves nothing staged', async () => {
+    const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one'), 'flows/three.yaml': text('u-3', 'three') });
+    git(dir, ['checkout', '-q', '-b', 'feature']);
+    writeFileSync(join(dir, 'flows/one.yaml'), text('u-1', 'one', 'on feature'));
+    git(dir, ['commit', '-qam', 'feature']);
+    git(dir, ['checkout', '-q', 'main']);
+    const main = git(dir, ['rev-parse', 'main']);
+    const { svc } = await openService(dir);
+    const cur = await svc.get('u-3');
+    // the first half of `git checkout feature`: the index and files of feature, HEAD still on main
+    git(dir, ['read-tree', '-m', '-u', 'feature']);
+    const write = svc.update('u-3', { ...cur.flow, label: 'during the switch' }, caller);
+    // the second half, a moment later
+    await new Promise((r) => setTimeout(r, 60));
+    git(dir, ['symbolic-ref', 'HEAD', 'refs/heads/feature']);
+    const out = await write;
+    expect(out.flow.label).toBe('during the switch');
+    expect({ feature: git(dir, ['rev-parse', 'feature']), main: git(dir, ['rev-parse', 'main']), status: git(dir, ['status', '--porcelain']) }).toEqual({ feature: out.version, main, status: '' });
+    expect(git(dir, ['show', `${out.version}:flows/one.yaml`])).toContain('on feature');
+    // a user's own staged state whose index is not HEAD's (a commit by hand, then git reset --soft)
+    // is waited for once, not at every write, and stays staged
+    writeFileSync(join(dir, 'flows/one.yaml'), text('u-1', 'one', 'by hand'));
+    git(dir, ['commit', '-qam', 'by hand']);
+    git(dir, ['reset', '-q', '--soft', 'HEAD~1']);
+    const times: number[] = [];
+    for (const label of ['after the soft reset', 'again']) {
+      const t0 = performance.now();
+      const res = await svc.update('u-3', { ...(await svc.get('u-3')).flow, label }, caller);
+      times.push(performance.now() - t0);
+      expect(res.flow.label).toBe(label);
+    }
+    expect(times[0]).toBeGreaterThanOrEqual(250);
+    expect(times[1]).toBeLessThan(times[0] as number);
+    expect(git(dir, ['status', '--porcelain'])).toBe('M  flows/one.yaml');
+  });
+
   it('never loses a flow that is on both branches, and every acknowledged write answers its own commit', async () => {
     const dir = tempRepo({ 'flows/one.yaml': text('u-1', 'one'), 'flows/three.yaml': text('u-3', 'three') });
     git(dir, ['checkout', '-q', '-b', 'feature']);
