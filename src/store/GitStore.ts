@@ -368,6 +368,8 @@ export class GitStore {
     const lock = await acquireRepoLock(this.gitdir, () => this.tx.recover());
     let released = false;
     try {
+      // as for a write: never between the two halves of a native checkout
+      await this.waitForHeadToFollowIndex();
       const changes: FlowChange[] = [];
       if (readHead(this.gitdir).oid !== this.tree.head().oid) changes.push(...(await this.scanUnlocked([])));
       this.publish(changes, 'scan');

@@ -456,3 +456,30 @@ describe('a remote that goes silent', () => {
     }
   });
 });
+
+describe('a fetch during a native checkout', () => {
+  it('never fast-forwards between the two halves of the checkout (index written, HEAD not yet moved): nothing is left staged on the new branch', async () => {
+    const { url } = remote();
+    const a = await open(url);
+    await a.write(create(smallFlow('u-1', 'one')));
+    // a local branch with its own version of flow one
+    git(a.dir, ['checkout', '-q', '-b', 'feature']);
+    writeFileSync(join(a.dir, 'flows/one.yaml'), formatFlow(smallFlow('u-1', 'one', { label: 'on feature' }), { schemaRef: schemaRefFor('flows/one.yaml') }));
+    git(a.dir, ['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qam', 'feature']);
+    git(a.dir, ['checkout', '-q', 'main']);
+    await a.refresh();
+    const mainBefore = git(a.dir, ['rev-parse', 'main']);
+    // the remote moves on: another store adds flow two
+    const b = await open(url);
+    await b.write(create(smallFlow('u-2', 'two')));
+    // the first half of `git checkout feature`, then the fetch, then the second half
+    git(a.dir, ['read-tree', '-m', '-u', 'feature']);
+    // (it may fast-forward nothing, or refuse: the branch it stands on is no longer the remote's)
+    const fetched = a.fetch().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    git(a.dir, ['symbolic-ref', 'HEAD', 'refs/heads/feature']);
+    await fetched;
+    expect({ status: git(a.dir, ['status', '--porcelain']), main: git(a.dir, ['rev-parse', 'main']) }).toEqual({ status: '', main: mainBefore });
+    expect(existsSync(join(a.dir, 'flows/two.yaml'))).toBe(false);
+  });
+});
