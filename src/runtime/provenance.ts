@@ -26,14 +26,16 @@ function canonicalJson(v: Json | undefined): string {
   if (v === undefined || v === null) return 'null';
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (typeof v === 'object') {
-    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
+    // a key whose value is null is a key left out, at any depth: DB-GPT answers every optional
+    // field of a node's parameters (ui, alias…) as null where the file in git has none
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined && v[k] !== null).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
 }
 
 /**
- * A digest of a flow's content (CONTENT_KEYS, key order and absent-vs-null ignored): equal for the
+ * A digest of a flow's content (CONTENT_KEYS, key order and absent-vs-null ignored at every depth): equal for the
  * flow flowreg sent and the flow DB-GPT answers back, different after any edit on either side.
  */
 export function contentDigest(flow: JsonObject): string {

@@ -93,4 +93,26 @@ describe('provenance', () => {
     nodes.nodes[0]!.position.x += 1;
     expect(contentDigest({ ...flow, flow_data: nodes } as never)).not.toBe(d);
   });
+
+  it('takes a key that is null for a key left out at every depth, as DB-GPT answers optional node fields (ui, alias) as null', () => {
+    const d = contentDigest(flow);
+    const withNulls = structuredClone(flow.flow_data) as { nodes: Array<{ data: { parameters: Array<Record<string, unknown>> } }> };
+    let added = 0;
+    for (const n of withNulls.nodes) {
+      for (const p of n.data.parameters ?? []) {
+        for (const k of ['ui', 'alias', 'not_a_field']) {
+          if (p[k] === undefined) {
+            p[k] = null;
+            added++;
+          }
+        }
+      }
+    }
+    expect(added).toBeGreaterThan(10);
+    expect(contentDigest({ ...flow, flow_data: withNulls } as never)).toBe(d);
+    // a value that is there is content: null in an array, or a parameter's value set
+    const changed = structuredClone(withNulls);
+    changed.nodes[1]!.data.parameters[0]!.not_a_field = 'slider';
+    expect(contentDigest({ ...flow, flow_data: changed } as never)).not.toBe(d);
+  });
 });

@@ -97,6 +97,14 @@ describeDbgpt('flows deployed from git into a real DB-GPT', () => {
     expect(s.metadata).toEqual(there!.metadata);
     expect((await served(url, draft)).metadata).toBeNull();
 
+    // full passes over a flow as DB-GPT keeps it (it adds ui and alias: null to every parameter)
+    // find nothing to do: no drift, nothing written again
+    await d.runtimes!.reconcileNow();
+    await d.runtimes!.reconcileNow();
+    expect((await runtimes(url)).drift).toEqual([]);
+    expect((await dbFlow(live))!.gmt_modified).toBe(there!.gmt_modified);
+
+
     // moving the flow out of a live state in git undeploys it
     expect((await call(url, 'PUT', `${AWEL}/flows/${live}`, { body: { ...s, state: 'developing' } })).status).toBe(200);
     await d.runtimes!.idle();
