@@ -111,7 +111,7 @@ export class Daemon {
       branch: c.branch,
       hasRemote: c.remote !== null,
       webhookSecret: c.webhookSecret,
-      ...(reconciler !== null ? { runtimes: () => reconciler.report() as JsonObject, reconcileNow: () => reconciler.reconcileNow() } : {}),
+      ...(reconciler !== null ? { runtimes: () => reconciler.report() as JsonObject, reconcileNow: () => reconciler.reconcileNow(), runtimeEvents: (listener: (runtime: string) => void) => reconciler.subscribe(listener) } : {}),
     };
     const app = createApp({ service, logger: this.logger, apiKeys: c.apiKeys, bodyLimit: c.bodyLimit, flowsDir: c.flowsDir, draining: () => this.draining, sync, runtimes: reconciler, corsOrigins: c.corsOrigins, webRoot: findWebRoot(WEB_ROOTS) });
     // A silent connection gets 408 and is closed after headersTimeout (node checks every connectionsCheckingInterval).

@@ -116,6 +116,10 @@ export class Reconciler implements RuntimeRouter, RuntimeReporter, RuntimeView {
   private readonly stamps = new Map<string, { key: string; stamp: number }>();
   /** Digest of each flow's desired content, from the last time it was applied (for the overlay). */
   private readonly desired = new Map<string, string | null>();
+  /** Who hears of a change of a runtime's report (the web app's event stream). */
+  private readonly watchers = new Set<(runtime: string) => void>();
+  /** Each runtime's report as last announced, less the time of its last pass. */
+  private readonly announced = new Map<string, string>();
 
   constructor(
     private readonly flows: DesiredFlows,
@@ -190,6 +194,7 @@ export class Reconciler implements RuntimeRouter, RuntimeReporter, RuntimeView {
       st.dirty.clear();
     }).finally(() => {
       st.running = null;
+      this.announce(st);
       if (this.stopped) return;
       if (st.full || st.dirty.size > 0) {
         // work that came in while the runtime was down waits for the retry timer
@@ -490,6 +495,7 @@ export class Reconciler implements RuntimeRouter, RuntimeReporter, RuntimeView {
     const st = this.states.find((s) => s.target === target || s.target.name === target.name);
     if (st === undefined) return;
     this.markDown(st, reason);
+    this.announce(st);
     st.full = true;
     if (st.running === null) this.arm(st, 1000);
   }
@@ -534,23 +540,50 @@ export class Reconciler implements RuntimeRouter, RuntimeReporter, RuntimeView {
     return this.states.flatMap((st) => [...st.drift.values()]).sort((a, b) => (a.detected_at < b.detected_at ? 1 : -1));
   }
 
+  /**
+   * Calls `listener` with a runtime's name whenever what report() says of it changed (up or down,
+   * what is live, refused, deployed, its drift), after the pass or deploy that changed it; not for
+   * a pass that changed nothing. Returns the function that unsubscribes.
+   */
+  subscribe(listener: (runtime: string) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private announce(st: RuntimeState): void {
+    const key = JSON.stringify({ ...this.runtimeReport(st), last_pass: null, drift: [...st.drift.values()] });
+    if (this.announced.get(st.target.name) === key) return;
+    this.announced.set(st.target.name, key);
+    for (const listener of this.watchers) {
+      try {
+        listener(st.target.name);
+      } catch (err) {
+        this.opts.log?.('warn', { runtime: st.target.name, err }, 'a listener of runtime changes failed');
+      }
+    }
+  }
+
+  private runtimeReport(st: RuntimeState): Record<string, unknown> {
+    let live = 0;
+    for (const o of st.observed.values()) if (o.prov !== null && o.live) live++;
+    return {
+      name: st.target.name,
+      url: st.target.url,
+      up: st.down === null && st.listed,
+      error: st.down,
+      last_pass: st.lastPass,
+      live,
+      failed: [...st.errors].map(([uid, e]) => ({ uid, error: e.message })),
+      unmanaged: [...st.observed].filter(([, o]) => o.prov === null).map(([uid, o]) => ({ uid, name: o.name, owner: o.foreignOwner })),
+      // per flow flowreg put there: the commit deployed and whether it is live (the web app's runtimes page)
+      flows: [...st.observed]
+        .flatMap(([uid, o]) => (o.prov === null ? [] : [{ uid, name: o.name, commit: o.prov.commit, live: o.live }]))
+        .sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0)),
+    };
+  }
+
   report(): Record<string, unknown> {
-    const runtimes = this.states.map((st) => {
-      let live = 0;
-      for (const o of st.observed.values()) if (o.prov !== null && o.live) live++;
-      return {
-        name: st.target.name,
-        url: st.target.url,
-        up: st.down === null && st.listed,
-        error: st.down,
-        last_pass: st.lastPass,
-        live,
-        failed: [...st.errors].map(([uid, e]) => ({ uid, error: e.message })),
-        unmanaged: [...st.observed].filter(([, o]) => o.prov === null).map(([uid, o]) => ({ uid, name: o.name, owner: o.foreignOwner })),
-        // per flow flowreg put there: the commit deployed and whether it is live (the web app's runtimes page)
-        flows: [...st.observed].flatMap(([uid, o]) => (o.prov === null ? [] : [{ uid, name: o.name, commit: o.prov.commit, live: o.live }])),
-      };
-    });
+    const runtimes = this.states.map((st) => this.runtimeReport(st));
     const desired = [...this.desired.values()].filter((d) => d !== null).length;
     return { owner: this.opts.owner, drift_mode: this.opts.drift, interval_s: this.opts.intervalMs / 1000, desired, runtimes, drift: this.driftList() };
   }

@@ -242,7 +242,7 @@ export function createApp(opts: AppOptions): Express {
       next();
     };
     app.get(flowsPath, name(flowsPath), authorize, browseHandler(service));
-    app.get(eventsPath, name(eventsPath), authorize, eventsHandler(service, draining));
+    app.get(eventsPath, name(eventsPath), authorize, eventsHandler(service, draining, opts.sync?.runtimeEvents));
   }
   if (opts.webRoot) mountWebApp(app, opts.webRoot);
 

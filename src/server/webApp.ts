@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { FlowregError } from '../errors/index.ts';
-import type { BrowseQuery, FlowServiceApi } from '../service/FlowServiceApi.ts';
+import type { BrowseQuery, FlowServiceApi, SyncApi } from '../service/FlowServiceApi.ts';
 import { envelope } from './envelope.ts';
 import { QueryReader } from './QueryReader.ts';
 
@@ -40,7 +40,7 @@ export const WEB_ROUTE_DOCS: RouteSpec[] = [
     method: 'get',
     path: WEB_API_PATHS[1],
     operationId: 'webEvents',
-    summary: "The web app's live updates: `text/event-stream`, a `ready` event, then one `change` event (`{\"uids\": [...], \"source\": ...}`) per batch of the store's changes; a comment every 15 s; it ends when the daemon drains (docs/web.md).",
+    summary: "The web app's live updates: `text/event-stream`, a `ready` event, then one `change` event (`{\"uids\": [...], \"source\": ...}`) per batch of the store's changes and one `runtime` event (`{\"runtime\": name}`) per change of a runtime's status; a comment every 15 s; it ends when the daemon drains (docs/web.md).",
     tag: 'extensions',
     envelope: false,
     auth: true,
@@ -81,10 +81,11 @@ export function browseHandler(service: FlowServiceApi): (req: Request, res: Resp
 
 /**
  * GET <prefix>/web/events: `text/event-stream`; one `change` event per batch of the store's change
- * stream (`{"uids": [...], "source": "write"|"scan"|"fetch"}`), a `ready` event first, a comment
- * every 15 s. Ends when the daemon starts draining, so a stop does not wait for open pages.
+ * stream (`{"uids": [...], "source": "write"|"scan"|"fetch"}`), one `runtime` event
+ * (`{"runtime": name}`) whenever a runtime's status changed, a `ready` event first, a comment every
+ * 15 s. Ends when the daemon starts draining, so a stop does not wait for open pages.
  */
-export function eventsHandler(service: FlowServiceApi, draining: () => boolean): (req: Request, res: Response) => Promise<void> {
+export function eventsHandler(service: FlowServiceApi, draining: () => boolean, runtimeEvents?: SyncApi['runtimeEvents']): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     if (service.subscribe === undefined) throw new FlowregError('NOT_SUPPORTED', 'this service has no change stream');
     res.status(200);
@@ -95,6 +96,9 @@ export function eventsHandler(service: FlowServiceApi, draining: () => boolean):
     res.write(`retry: 1000\nevent: ready\ndata: {}\n\n`);
     const unsubscribe = service.subscribe((event) => {
       res.write(`event: change\ndata: ${JSON.stringify({ uids: event.uids.slice(0, 1000), source: event.source })}\n\n`);
+    });
+    const unsubscribeRuntimes = runtimeEvents?.((runtime) => {
+      res.write(`event: runtime\ndata: ${JSON.stringify({ runtime })}\n\n`);
     });
     let beat = 0;
     const timer = setInterval(() => {
@@ -115,6 +119,7 @@ export function eventsHandler(service: FlowServiceApi, draining: () => boolean):
     });
     clearInterval(timer);
     unsubscribe();
+    unsubscribeRuntimes?.();
   };
 }
 

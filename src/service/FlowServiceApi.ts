@@ -152,4 +152,6 @@ export interface SyncApi {
   runtimes?: () => JsonObject;
   /** Reconciles every runtime now; absent: no runtime configured. */
   reconcileNow?: () => Promise<void>;
+  /** Calls the listener with a runtime's name when its status changed; returns the unsubscriber. Absent: no runtime configured. */
+  runtimeEvents?: (listener: (runtime: string) => void) => () => void;
 }

@@ -104,7 +104,6 @@ describeDbgpt('flows deployed from git into a real DB-GPT', () => {
     expect((await runtimes(url)).drift).toEqual([]);
     expect((await dbFlow(live))!.gmt_modified).toBe(there!.gmt_modified);
 
-
     // moving the flow out of a live state in git undeploys it
     expect((await call(url, 'PUT', `${AWEL}/flows/${live}`, { body: { ...s, state: 'developing' } })).status).toBe(200);
     await d.runtimes!.idle();
@@ -270,6 +269,21 @@ describeDbgpt('flows deployed from git into a real DB-GPT', () => {
       expect(text).toContain(commit.slice(0, 8));
       expect(text).toMatch(new RegExp(`web_${live.slice(4, 12)}\\s+\\S+\\s+live`));
       expect(text).toContain('Operator operator_no_such_operator___$$___llm___$$___v1 not registered.');
+      // a flow created while the page is open shows as live without a reload: the reconciler
+      // announces the deploy on the page's event stream (the page polls only every 30 s)
+      const heard: string[] = [];
+      const off = d.runtimes!.subscribe((name) => heard.push(name));
+      const later = `web-${randomUUID()}`;
+      expect((await call(url, 'POST', `${AWEL}/flows`, { body: simpleChatBody(later, `web_${later.slice(4, 12)}`) })).status).toBe(200);
+      await waitFor(async () => new RegExp(`web_${later.slice(4, 12)}\\s+\\S+\\s+live`).test(await rt1.innerText()), 10_000);
+      await d.runtimes!.idle();
+      expect(heard).toContain('rt1');
+      // a full pass that changes nothing announces nothing
+      const before = heard.length;
+      await d.runtimes!.reconcileNow();
+      expect(heard.length).toBe(before);
+      off();
+      await call(url, 'DELETE', `${AWEL}/flows/${later}`);
     } finally {
       await browser.close();
     }

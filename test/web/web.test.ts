@@ -328,6 +328,9 @@ describe('web app with runtimes and a remote (their status given by a stand-in)'
     const store = await GitStore.open({ dir: own, durable: false });
     const service = new FlowService(store);
     const head = git(own, ['rev-parse', 'HEAD']);
+    // the stand-in's runtime rt2 comes up and goes down again, announced as the reconciler does
+    let rt2Error: string | null = 'connect ECONNREFUSED 127.0.0.1:5671';
+    const runtimeListeners = new Set<(runtime: string) => void>();
     const sync: SyncApi = {
       status: () => ({
         ...service.syncStatus(),
@@ -358,10 +361,14 @@ describe('web app with runtimes and a remote (their status given by a stand-in)'
             unmanaged: [],
             flows: [{ uid: CHAT_UID, name: 'simple_streaming_chat_workflow', commit: head, live: true }],
           },
-          { name: 'rt2', url: 'http://127.0.0.1:5671', up: false, error: 'connect ECONNREFUSED 127.0.0.1:5671', last_pass: null, live: 0, failed: [], unmanaged: [], flows: [] },
+          { name: 'rt2', url: 'http://127.0.0.1:5671', up: rt2Error === null, error: rt2Error, last_pass: null, live: 0, failed: [], unmanaged: [], flows: [] },
         ],
         drift: [{ runtime: 'rt1', uid: CHAT_UID, name: 'simple_streaming_chat_workflow', kind: 'changed', action: 'healed', detected_at: '2026-11-30 12:00:00', resolved_at: '2026-11-30 12:00:01' }],
       }),
+      runtimeEvents: (listener) => {
+        runtimeListeners.add(listener);
+        return () => runtimeListeners.delete(listener);
+      },
     };
     const app = createApp({ service, logger: pino({ level: 'silent' }), sync, webRoot: join(root, 'web/dist') });
     const server = http.createServer(app);
@@ -380,6 +387,19 @@ describe('web app with runtimes and a remote (their status given by a stand-in)'
       expect(await page.locator('main').innerText()).toMatch(/rt1\s+simple_streaming_chat_workflow\s+changed\s+healed/);
       expect(await axe(page, 'runtimes with runtimes')).toEqual([]);
       await shot(page, 'web-runtimes.png');
+      // a runtime's status changes: the open page shows it within a second, from the event stream
+      // (it polls only every 30 s), three times over
+      const rt2 = page.getByRole('region', { name: 'Runtime rt2' });
+      await waitFor(() => runtimeListeners.size > 0, 5000);
+      for (const next of [null, 'timeout after 10000 ms', null]) {
+        rt2Error = next;
+        for (const listener of runtimeListeners) listener('rt2');
+        const badge = next === null ? 'up' : 'down';
+        const t0 = performance.now();
+        await waitFor(async () => (await rt2.getByRole('heading').innerText()).includes(badge), 1000, 10);
+        expect(performance.now() - t0).toBeLessThan(1000);
+        if (next !== null) expect(await rt2.innerText()).toContain(next);
+      }
 
       await page.getByRole('link', { name: 'Sync' }).click();
       await page.getByTestId('pending').waitFor();

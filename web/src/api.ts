@@ -74,10 +74,10 @@ export interface ChangeEvent {
 
 /**
  * Follows `/web/events` (server-sent events read with fetch, so the key is a header): calls
- * `onChange` for each change and `onState` when connected or not; reconnects after a second.
- * Returns the function that stops it.
+ * `onChange` for each change of flows, `onRuntime` for each change of a runtime's status, and
+ * `onState` when connected or not; reconnects after a second. Returns the function that stops it.
  */
-export function followEvents(onChange: (e: ChangeEvent) => void, onState: (connected: boolean) => void): () => void {
+export function followEvents(onChange: (e: ChangeEvent) => void, onState: (connected: boolean) => void, onRuntime: (runtime: string) => void = () => undefined): () => void {
   let stopped = false;
   let abort: AbortController | null = null;
   const run = async (): Promise<void> => {
@@ -104,6 +104,7 @@ export function followEvents(onChange: (e: ChangeEvent) => void, onState: (conne
             }
             if (event === 'ready') onState(true);
             if (event === 'change') onChange(JSON.parse(data) as ChangeEvent);
+            if (event === 'runtime') onRuntime((JSON.parse(data) as { runtime: string }).runtime);
           }
         }
       } catch {

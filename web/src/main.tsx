@@ -34,7 +34,7 @@ function KeyPrompt({ onDone, failed }: { onDone: () => void; failed: boolean }) 
 function App() {
   const { path } = useLocation();
   const [auth, setAuth] = useState<'checking' | 'ok' | 'needed'>('checking');
-  const [live, setLive] = useState<Live>({ tick: 0, uids: new Set(), connected: false });
+  const [live, setLive] = useState<Live>({ tick: 0, runtimeTick: 0, uids: new Set(), connected: false });
 
   const check = (): void => {
     setAuth('checking');
@@ -49,8 +49,9 @@ function App() {
   useEffect(() => {
     if (auth !== 'ok') return;
     return followEvents(
-      (e) => setLive((l) => ({ tick: l.tick + 1, uids: new Set(e.uids), connected: true })),
+      (e) => setLive((l) => ({ ...l, tick: l.tick + 1, uids: new Set(e.uids), connected: true })),
       (connected) => setLive((l) => (l.connected === connected ? l : { ...l, connected })),
+      () => setLive((l) => ({ ...l, runtimeTick: l.runtimeTick + 1 })),
     );
   }, [auth]);
 

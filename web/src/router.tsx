@@ -41,11 +41,12 @@ export function Link({ href, children, class: cls, ...rest }: { href: string; ch
   );
 }
 
-/** The live-update counter: bumped by every change the daemon's event stream reports. */
+/** The live-update counters: `tick` is bumped by every change of flows the daemon's event stream reports, `runtimeTick` by every change of a runtime's status. */
 export interface Live {
   tick: number;
+  runtimeTick: number;
   uids: Set<string>;
   connected: boolean;
 }
-export const LiveContext = createContext<Live>({ tick: 0, uids: new Set(), connected: false });
+export const LiveContext = createContext<Live>({ tick: 0, runtimeTick: 0, uids: new Set(), connected: false });
 export const useLive = (): Live => useContext(LiveContext);

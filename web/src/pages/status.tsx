@@ -21,7 +21,7 @@ function usePolled<T>(path: string, everyMs: number): { data: T | null; error: s
         setError(null);
       })
       .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
-  }, [path, live.tick, beat]);
+  }, [path, live.tick, live.runtimeTick, beat]);
   return { data, error };
 }
 
@@ -120,7 +120,8 @@ interface RuntimeReport {
 }
 
 export function RuntimesPage() {
-  const { data, error } = usePolled<RuntimeReport>('runtimes', 3000);
+  // changes come as runtime events; the slow poll only refreshes the time of each runtime's last pass
+  const { data, error } = usePolled<RuntimeReport>('runtimes', 30_000);
   if (error) return <p role="alert" class="error">{error}</p>;
   if (!data) return <p aria-busy="true">Loading…</p>;
   return (
