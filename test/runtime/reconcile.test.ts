@@ -363,10 +363,11 @@ describeDbgpt('flows deployed from git into a real DB-GPT', () => {
     await db.restart();
     // no reconcile asked for: the retry timer finds the runtime up again
     await waitFor(async () => (await runtimes(url)).runtimes[0].up === true, 60_000);
+    // DB-GPT loads its flows in the background after it starts answering: a pass may still find
+    // the flow not live, and the next one (every second here) deploys it again
+    await waitFor(async () => (await dbFlow(uid))?.metadata != null && (await served(url, uid)).state === 'running', 60_000, 100);
     const report = await runtimes(url);
     expect(report.runtimes[0]).toMatchObject({ up: true, failed: [] });
-    expect((await dbFlow(uid))?.metadata).not.toBeNull();
-    expect((await served(url, uid)).state).toBe('running');
     expect(git(repo, ['rev-list', '--count', 'HEAD'])).toBe(commits);
     await call(url, 'DELETE', `${AWEL}/flows/${uid}`);
     await d.runtimes!.idle();

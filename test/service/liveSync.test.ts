@@ -246,15 +246,19 @@ describe('native branch switches during REST writes', () => {
     const { svc } = await live(dir);
     const { execFile } = await import('node:child_process');
     const gitAsync = (args: string[]): Promise<void> => new Promise((r) => execFile('git', args, { cwd: dir }, () => r()));
+    // 5 s and at least 10 checkouts (a busy machine does fewer in 5 s), at most 40 s
     const end = Date.now() + 5000;
+    const cap = Date.now() + 40_000;
     const missing: string[] = [];
     let switched = 0;
     let reads = 0;
+    let done = false;
     const switches = (async () => {
-      for (; Date.now() < end; switched++) await gitAsync(['checkout', '-q', switched % 2 === 0 ? 'feature' : 'main']);
+      for (; (Date.now() < end || switched < 10) && Date.now() < cap; switched++) await gitAsync(['checkout', '-q', switched % 2 === 0 ? 'feature' : 'main']);
+      done = true;
     })();
     const lists = (async () => {
-      for (; Date.now() < end; reads++) {
+      for (; !done; reads++) {
         const total = (await svc.list({}, 1, 5)).total_count;
         if (total !== N) missing.push(`list: ${total} flows`);
         await svc.get(`u-${reads % N}`).catch((e: unknown) => missing.push(`GET: ${(e as Error).message}`));
@@ -262,8 +266,8 @@ describe('native branch switches during REST writes', () => {
       }
     })();
     await Promise.all([switches, lists]);
-    expect(switched).toBeGreaterThan(5);
-    expect(reads).toBeGreaterThan(50);
+    expect(switched).toBeGreaterThanOrEqual(10);
+    expect(reads).toBeGreaterThan(20);
     expect(missing).toEqual([]);
   }, 60_000);
 

@@ -312,7 +312,8 @@ describe('GitOps sync against a real git http-backend remote', () => {
       const remote = new Set(git(bare, ['rev-list', 'main']).split('\n'));
       for (const v of acked) expect(remote.has(v)).toBe(true);
     }
-    expect(acked.length).toBeGreaterThan(20);
+    // each trial waits for an acknowledged write before its kill: at least one per trial
+    expect(acked.length).toBeGreaterThanOrEqual(20);
     // the kills did land inside writes (a lock was left behind and recovered by the restart)
     expect(midWrite).toBeGreaterThan(5);
     expect(git(bare, ['fsck', '--strict', '--no-dangling', '--no-progress'])).toBe('');
