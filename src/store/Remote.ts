@@ -169,6 +169,7 @@ export class Remote {
 
   private async cloneNow(): Promise<void> {
     this.tracked = undefined;
+    this.http.silence = null;
     try {
       await git.clone({ fs: this.fs, http: this.http, dir: this.dir, url: this.url, ref: this.branch, singleBranch: true, remote: this.name, headers: this.headers, cache: this.cache });
     } catch (err) {
@@ -179,7 +180,7 @@ export class Remote {
         await this.configure();
         return;
       }
-      if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot clone ${this.url}: ${this.explain(err)}`, { url: this.url }, { cause: err });
+      if (unreachable(err) || this.http.silence !== null) throw new FlowregError('REMOTE_UNREACHABLE', `cannot clone ${this.url}: ${this.explain(this.http.silence ?? err)}`, { url: this.url }, { cause: err });
       throw err;
     }
   }
@@ -248,6 +249,7 @@ export class Remote {
   }
 
   private async fetchNow(): Promise<string | null> {
+    this.http.silence = null;
     try {
       const res = await git.fetch({ fs: this.fs, http: this.http, dir: this.dir, remote: this.name, ref: this.branch, singleBranch: true, tags: false, headers: this.headers, cache: this.cache });
       // the pack is on disk now: the remote head may move
@@ -255,6 +257,8 @@ export class Remote {
       return res.fetchHead ?? null;
     } catch (err) {
       const code = (err as { code?: string }).code;
+      // a remote that went silent mid-answer shows through isomorphic-git as a parse error of what it got
+      if (this.http.silence !== null) throw new FlowregError('REMOTE_UNREACHABLE', `cannot fetch from ${this.url}: ${this.explain(this.http.silence)}`, { url: this.url }, { cause: err });
       if (code === 'NotFoundError' || /Could not find/.test(describe(err))) return null;
       if (unreachable(err)) throw new FlowregError('REMOTE_UNREACHABLE', `cannot fetch from ${this.url}: ${this.explain(err)}`, { url: this.url }, { cause: err });
       throw new FlowregError('REMOTE_UNREACHABLE', `fetch from ${this.url} failed: ${this.explain(err)}`, { url: this.url }, { cause: err });
@@ -304,10 +308,14 @@ export class Remote {
     // what the remote's hooks print comes as progress messages ("remote: …")
     const messages: string[] = [];
     const onMessage = (m: string): void => void messages.push(m);
+    this.http.silence = null;
     try {
       const res = await git.push({ fs: this.fs, http: this.http, dir: this.dir, remote: this.name, ref: local, remoteRef, headers: this.headers, cache: this.cache, onMessage });
       if (!res.ok) return 'rejected';
     } catch (err) {
+      // a remote that went silent mid-answer shows through isomorphic-git as a parse error of what it got
+      // (the remote may have taken the push before it went silent: the next fetch brings it in)
+      if (this.http.silence !== null) throw new FlowregError('REMOTE_UNREACHABLE', `cannot push to ${this.url}: ${this.explain(this.http.silence)}; nothing was written (if the remote took the push before it went silent, the next fetch brings it in)`, { url: this.url }, { cause: err });
       const code = (err as { code?: string }).code;
       if (code === 'PushRejectedError') return 'rejected';
       if (code === 'GitPushError') {

@@ -20,9 +20,15 @@ interface GitHttpResponse {
   statusMessage: string;
 }
 
-/** isomorphic-git's HttpClient. */
+/** isomorphic-git's HttpClient, and the last time it cut off a silent remote. */
 export interface GitHttpClient {
   request(req: GitHttpRequest): Promise<GitHttpResponse>;
+  /**
+   * The last cut-off, until the caller clears it. isomorphic-git swallows an error thrown while it
+   * reads an answer's body (it takes it for the end of the answer and then fails to parse what it
+   * got: "Expected unpack ok … but received ''"), so the caller looks here for the real cause.
+   */
+  silence: RemoteSilentError | null;
 }
 
 /** The error of a remote that went silent: `code` ETIMEDOUT, so it counts as unreachable. */
@@ -46,12 +52,13 @@ async function collect(body: NonNullable<GitHttpRequest['body']>): Promise<Buffe
  * transport has no timeout at all.
  */
 export function gitHttpClient(idleMs: number): GitHttpClient {
-  return {
+  const client: GitHttpClient = {
+    silence: null,
     async request({ url, method = 'GET', headers = {}, body, signal }) {
       const payload = body === undefined ? undefined : await collect(body);
       // as isomorphic-git's own transport (simple-get): redirects are followed, a few times
       for (let hops = 0; ; hops++) {
-        const res = await once(url, method, headers, payload, signal, idleMs);
+        const res = await once(url, method, headers, payload, signal, idleMs, (err) => (client.silence = err));
         const to = res.headers.location;
         if (hops < 5 && [301, 302, 303, 307, 308].includes(res.statusCode) && to !== undefined) {
           await res.body.return?.(undefined);
@@ -62,16 +69,21 @@ export function gitHttpClient(idleMs: number): GitHttpClient {
       }
     },
   };
+  return client;
 }
 
 /** One request and its answer (the answer's body still to be read). */
-function once(url: string, method: string, headers: Record<string, string>, payload: Buffer | undefined, signal: AbortSignal | undefined, idleMs: number): Promise<GitHttpResponse> {
+function once(url: string, method: string, headers: Record<string, string>, payload: Buffer | undefined, signal: AbortSignal | undefined, idleMs: number, onSilence: (err: RemoteSilentError) => void): Promise<GitHttpResponse> {
   const u = new URL(url);
   const transport = u.protocol === 'https:' ? https : http;
   return new Promise<GitHttpResponse>((resolve, reject) => {
     const req = transport.request(u, { method, headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers, ...(signal ? { signal } : {}) });
     // an idle socket (connect, waiting for the answer, or mid-transfer) is cut off
-    req.setTimeout(idleMs, () => req.destroy(new RemoteSilentError(idleMs)));
+    req.setTimeout(idleMs, () => {
+      const err = new RemoteSilentError(idleMs);
+      onSilence(err);
+      req.destroy(err);
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       res.on('error', () => undefined);

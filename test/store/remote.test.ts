@@ -390,11 +390,11 @@ describe('credentials of a private remote (git http-backend behind HTTP Basic au
 });
 
 /** A TCP proxy in front of the git server that can go silent: it then accepts connections and never answers. */
-async function silentProxy(target: string): Promise<{ url: string; silent: boolean; close: () => Promise<void> }> {
+async function silentProxy(target: string): Promise<{ url: string; silent: boolean; stallAfterHeaders: boolean; close: () => Promise<void> }> {
   const { createServer, connect } = await import('node:net');
   const t = new URL(target);
   const sockets = new Set<import('node:net').Socket>();
-  const state = { silent: false };
+  const state = { silent: false, stallAfterHeaders: false };
   const srv = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -404,7 +404,22 @@ async function silentProxy(target: string): Promise<{ url: string; silent: boole
     sockets.add(up);
     up.on('close', () => sockets.delete(up));
     up.on('error', () => client.destroy());
-    client.pipe(up).pipe(client);
+    client.pipe(up);
+    if (!state.stallAfterHeaders) {
+      up.pipe(client);
+      return;
+    }
+    // the answer's status line and headers pass, then nothing more (a remote that hangs mid-answer)
+    let seen = Buffer.alloc(0);
+    let stalled = false;
+    up.on('data', (chunk: Buffer) => {
+      if (stalled) return;
+      seen = Buffer.concat([seen, chunk]);
+      const end = seen.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      stalled = true;
+      client.write(seen.subarray(0, end + 4));
+    });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as import('node:net').AddressInfo).port;
@@ -412,6 +427,12 @@ async function silentProxy(target: string): Promise<{ url: string; silent: boole
     url: `http://127.0.0.1:${port}`,
     get silent() {
       return state.silent;
+    },
+    get stallAfterHeaders() {
+      return state.stallAfterHeaders;
+    },
+    set stallAfterHeaders(v: boolean) {
+      state.stallAfterHeaders = v;
     },
     set silent(v: boolean) {
       state.silent = v;
@@ -448,7 +469,19 @@ describe('a remote that goes silent', () => {
       expect(Date.now() - t0).toBeLessThan(15_000);
       expect(store.head().oid).toBe(head);
       expect(store.flow('u-1').summary.label).toBe('one');
+      // a remote that answers a request's headers and then hangs in its body: the same, where
+      // isomorphic-git alone said "Expected unpack ok … but received ''"
       proxy.silent = false;
+      proxy.stallAfterHeaders = true;
+      for (const attempt of [() => store.fetch(), () => store.write(update('u-1', 'stalled'))]) {
+        t0 = Date.now();
+        const err = await attempt().then(() => null, (e: unknown) => e);
+        expect(isFlowregError(err, 'REMOTE_UNREACHABLE'), String(err)).toBe(true);
+        expect((err as Error).message).toContain('the remote sent nothing for 2 s');
+        expect(Date.now() - t0).toBeLessThan(15_000);
+      }
+      expect(store.head().oid).toBe(head);
+      proxy.stallAfterHeaders = false;
       await store.write(update('u-1', 'back'));
       expect(store.head().oid).not.toBe(head);
       await store.close();
