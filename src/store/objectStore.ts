@@ -111,13 +111,13 @@ export class ObjectStore {
     if (hit) {
       // refresh its place in the LRU order
       this.cache.delete(oid);
-      this.cache.set(oid, hit);
+      this.cache.set(ownKey(oid), hit);
       return hit;
     }
     // packs first: their lookup is in memory, while a missing loose file costs a failed open
     const obj = this.readPacked(oid) ?? this.readLoose(oid) ?? (this.scanPacks() ? this.readPacked(oid) : undefined);
     if (!obj) throw new FlowregError('VERSION_NOT_FOUND', `git object ${oid} not found`, { oid });
-    this.remember(oid, obj);
+    this.remember(ownKey(oid), obj);
     return obj;
   }
 
@@ -310,6 +310,15 @@ export class ObjectStore {
     if (base || obj.type === 'tree') this.remember(cacheKey, obj);
     return obj;
   }
+}
+
+/**
+ * A cache key of its own: an object id parsed from a commit or tree text is a view of that whole
+ * text, which a cached entry would keep alive beyond the cache's byte budget (a history walk kept
+ * each cached commit's child's text, kilobytes for a long message or a signature).
+ */
+function ownKey(oid: string): string {
+  return Buffer.from(oid, 'utf8').toString('utf8');
 }
 
 /** Applies a git delta to its base. */
