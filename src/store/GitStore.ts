@@ -510,11 +510,11 @@ export class GitStore {
   }
 
   /**
-   * A native \`git checkout\` writes the new branch's index (and releases its lock) before it moves
+   * A native `git checkout` writes the new branch's index (and releases its lock) before it moves
    * HEAD: a write that took the lock in between would commit onto the old branch and leave its
    * change staged on the new one. Such an index names, as its root cached tree, a tree other than
    * HEAD's: wait (up to HEAD_FOLLOW_WAIT_MS) for HEAD to follow. An index that stays so is the
-   * user's own staged state (after \`git reset --soft\`): it is waited for once, not at every write.
+   * user's own staged state (after `git reset --soft`): it is waited for once, not at every write.
    */
   private async waitForHeadToFollowIndex(): Promise<void> {
     const end = Date.now() + HEAD_FOLLOW_WAIT_MS;
